@@ -1,0 +1,44 @@
+"""The live channel of Admin > Integrations: job and connection events for one organisation.
+
+Read-only: the browser never sends commands over it. A connection is accepted only for a
+logged-in member, and joins that member's current organisation's group; nothing else reaches it.
+"""
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from sous.orgs.middleware import membership_for
+
+
+def org_group(org_id: int) -> str:
+    """The channel-layer group every event of one organisation's integrations goes to."""
+    return f"org-{org_id}-integrations"
+
+
+@database_sync_to_async
+def _current_org_id(user, session) -> int | None:
+    membership = membership_for(user, session)
+    return membership.organization_id if membership else None
+
+
+class IntegrationsConsumer(AsyncJsonWebsocketConsumer):
+    group: str | None = None
+
+    async def connect(self):
+        org_id = await _current_org_id(self.scope.get("user"), self.scope.get("session"))
+        if org_id is None:
+            await self.close(code=4403)
+            return
+        self.group = org_group(org_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        """Ignore whatever the browser sends: this socket only pushes."""
+
+    async def integrations_event(self, event):
+        await self.send_json(event["payload"])

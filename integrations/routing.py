@@ -1,0 +1,7 @@
+from django.urls import path
+
+from .consumers import IntegrationsConsumer
+
+websocket_urlpatterns = [
+    path("ws/integrations/", IntegrationsConsumer.as_asgi()),
+]

@@ -1,0 +1,89 @@
+"""System checks for deployment settings, each with an id and a hint that says what to do."""
+
+import base64
+import binascii
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+
+
+@register(Tags.security)
+def check_secret_key(app_configs, **kwargs):
+    if not settings.DEBUG and settings.SECRET_KEY == settings.INSECURE_SECRET_KEY:
+        return [
+            Error(
+                "SECRET_KEY is the built-in development key while DEBUG is off.",
+                hint='Set SECRET_KEY to a long random value, e.g. python -c "import secrets; '
+                'print(secrets.token_urlsafe(50))".',
+                id="sous.E001",
+            )
+        ]
+    return []
+
+
+@register(Tags.security)
+def check_public_base_url(app_configs, **kwargs):
+    url = urlsplit(settings.PUBLIC_BASE_URL)
+    if not url.scheme or not url.netloc:
+        return [
+            Error(
+                f"PUBLIC_BASE_URL {settings.PUBLIC_BASE_URL!r} is not an absolute URL.",
+                hint="Set PUBLIC_BASE_URL to this deployment's origin, e.g. https://api.sous.tools.",
+                id="sous.E002",
+            )
+        ]
+    if not settings.DEBUG and url.scheme != "https":
+        return [
+            Error(
+                "PUBLIC_BASE_URL is not https while DEBUG is off: OAuth redirect URIs built "
+                "from it would be refused by Square and Google.",
+                hint="Set PUBLIC_BASE_URL to the https origin, e.g. https://api.sous.tools.",
+                id="sous.E003",
+            )
+        ]
+    return []
+
+
+@register(Tags.security)
+def check_encryption_keys(app_configs, **kwargs):
+    keys = settings.INTEGRATIONS_ENCRYPTION_KEYS
+    hint = (
+        "Set INTEGRATIONS_ENCRYPTION_KEYS to one or more comma-separated base64 32-byte keys, "
+        'e.g. python -c "import base64, os; print(base64.b64encode(os.urandom(32)).decode())".'
+    )
+    if not keys:
+        return [Error("INTEGRATIONS_ENCRYPTION_KEYS is empty.", hint=hint, id="sous.E004")]
+    problems = []
+    for position, key in enumerate(keys, start=1):
+        try:
+            raw = base64.b64decode(key, validate=True)
+        except (binascii.Error, ValueError):
+            raw = b""
+        if len(raw) != 32:
+            problems.append(
+                Error(
+                    f"INTEGRATIONS_ENCRYPTION_KEYS entry {position} is not a base64 32-byte key.",
+                    hint=hint,
+                    id="sous.E005",
+                )
+            )
+    return problems
+
+
+@register()
+def check_provider_credentials(app_configs, **kwargs):
+    missing = []
+    for name in ("SQUARE", "GOOGLE"):
+        if not getattr(settings, f"{name}_CLIENT_ID") or not getattr(
+            settings, f"{name}_CLIENT_SECRET"
+        ):
+            missing.append(
+                Warning(
+                    f"{name.title()} has no OAuth client credentials: its card shows "
+                    "'Not configured'.",
+                    hint=f"Set {name}_CLIENT_ID and {name}_CLIENT_SECRET (see .env.example).",
+                    id=f"sous.W00{len(missing) + 1}",
+                )
+            )
+    return missing

@@ -1,0 +1,64 @@
+"""Platform endpoints that belong to no domain: health and organisation switching."""
+
+import logging
+
+import redis
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from sous.orgs.decorators import org_member_required
+from sous.orgs.middleware import SESSION_KEY
+
+log = logging.getLogger(__name__)
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except DatabaseError:
+        log.warning("healthz.database_unreachable", exc_info=True)
+        return False
+
+
+def _redis_ok() -> bool:
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        log.warning("healthz.redis_unreachable", exc_info=True)
+        return False
+    finally:
+        client.close()
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """Liveness for load balancers: names the failing service, never a URL or a secret."""
+    checks = {"database": _database_ok(), "redis": _redis_ok()}
+    healthy = all(checks.values())
+    body = {
+        "status": "ok" if healthy else "unavailable",
+        "checks": {name: "ok" if ok else "unreachable" for name, ok in checks.items()},
+    }
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+@require_POST
+@org_member_required
+def switch_organization(request):
+    membership = request.user.memberships.filter(organization__slug=request.POST.get("org")).first()
+    if membership is None:
+        raise Http404("No such organisation")
+    request.session[SESSION_KEY] = membership.organization_id
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = "/"
+    return redirect(target)

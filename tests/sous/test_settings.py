@@ -1,0 +1,134 @@
+"""Settings come from the environment with safe defaults; checks flag unsafe production config."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+PROBE = """
+import json, django
+from django.conf import settings
+django.setup()
+db = settings.DATABASES["default"]
+print(json.dumps({
+    "engine": db["ENGINE"], "name": str(db["NAME"]), "debug": settings.DEBUG,
+    "redis": settings.REDIS_URL, "broker": settings.CELERY_BROKER_URL,
+    "cache": settings.CACHES["default"]["LOCATION"],
+    "layer": settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"],
+    "public": settings.PUBLIC_BASE_URL, "keys": settings.INTEGRATIONS_ENCRYPTION_KEYS,
+    "allowed": settings.ALLOWED_HOSTS, "serializer": settings.CELERY_TASK_SERIALIZER,
+    "accept": settings.CELERY_ACCEPT_CONTENT, "acks_late": settings.CELERY_TASK_ACKS_LATE,
+    "prefetch": settings.CELERY_WORKER_PREFETCH_MULTIPLIER,
+}))
+"""
+
+
+def load_settings(tmp_path, **env) -> dict:
+    """Import settings in a fresh interpreter with only `env` set (no .env file is read)."""
+    clean = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "sous.settings", **env}
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        env=clean,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def isolated_root(tmp_path, monkeypatch):
+    # The settings read ROOT/.env; a developer's .env must not leak into these tests.
+    env_file = ROOT / ".env"
+    if env_file.exists():
+        pytest.skip("a local .env is present; these tests check the built-in defaults")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    return tmp_path
+
+
+def test_it_defaults_to_sqlite_under_var_and_local_redis(isolated_root):
+    values = load_settings(isolated_root, PYTHONPATH=str(ROOT))
+    assert values["engine"] == "django.db.backends.sqlite3"
+    assert values["name"] == str(ROOT / "var" / "db.sqlite3")
+    assert values["redis"] == "redis://127.0.0.1:6379/0"
+    assert values["broker"] == values["cache"] == values["redis"]
+    assert values["layer"] == [values["redis"]]
+    assert values["debug"] is False
+    assert values["keys"] == []
+
+
+def test_it_reads_every_service_from_the_environment(isolated_root):
+    values = load_settings(
+        isolated_root,
+        PYTHONPATH=str(ROOT),
+        DATABASE_URL="postgres://sous:pw@db.internal:5432/sous",
+        REDIS_URL="redis://cache.internal:6380/2",
+        PUBLIC_BASE_URL="https://api.sous.tools/",
+        INTEGRATIONS_ENCRYPTION_KEYS=f"{GOOD_KEY},{GOOD_KEY}",
+        DEBUG="true",
+    )
+    assert values["engine"] == "django.db.backends.postgresql"
+    assert values["name"] == "sous"
+    assert values["broker"] == values["cache"] == "redis://cache.internal:6380/2"
+    assert values["public"] == "https://api.sous.tools"
+    assert values["keys"] == [GOOD_KEY, GOOD_KEY]
+    assert "api.sous.tools" in values["allowed"]
+    assert values["debug"] is True
+
+
+def test_celery_speaks_json_only_and_acks_late_one_task_at_a_time(isolated_root):
+    values = load_settings(isolated_root, PYTHONPATH=str(ROOT))
+    assert values["serializer"] == "json"
+    assert values["accept"] == ["json"]
+    assert values["acks_late"] is True
+    assert values["prefetch"] == 1
+
+
+def check_ids(**overrides) -> set[str]:
+    from django.test import override_settings
+
+    with override_settings(**overrides), pytest.raises(SystemCheckError) as raised:
+        call_command("check", fail_level="ERROR")
+    return {
+        line.split(")")[0].split("(")[-1]
+        for line in str(raised.value).splitlines()
+        if "sous.E" in line
+    }
+
+
+def test_checks_refuse_the_default_secret_key_outside_debug(settings):
+    from django.conf import settings as live
+
+    ids = check_ids(DEBUG=False, SECRET_KEY=live.INSECURE_SECRET_KEY)
+    assert "sous.E001" in ids
+
+
+def test_checks_refuse_an_http_public_url_outside_debug():
+    assert "sous.E003" in check_ids(DEBUG=False, PUBLIC_BASE_URL="http://sous.example")
+
+
+def test_checks_report_a_missing_or_malformed_key_ring():
+    assert "sous.E004" in check_ids(INTEGRATIONS_ENCRYPTION_KEYS=[])
+    assert "sous.E005" in check_ids(INTEGRATIONS_ENCRYPTION_KEYS=["not-a-key"])
+
+
+def test_checks_pass_on_a_correct_production_config():
+    from django.test import override_settings
+
+    with override_settings(
+        DEBUG=False,
+        SECRET_KEY="x" * 60,
+        PUBLIC_BASE_URL="https://api.sous.tools",
+        INTEGRATIONS_ENCRYPTION_KEYS=[GOOD_KEY],
+    ):
+        call_command("check", fail_level="ERROR")
