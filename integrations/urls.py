@@ -6,4 +6,12 @@ app_name = "integrations"
 
 urlpatterns = [
     path("admin/integrations/", views.index, name="index"),
+    path("integrations/connect/<slug:key>/", views.connect_start, name="connect"),
+    # No trailing slash: this exact URI is registered with each provider.
+    path("integrations/callback/<slug:key>", views.connect_callback, name="callback"),
+    path("integrations/<slug:key>/card/", views.card, name="card"),
+    path("integrations/<slug:key>/manage/", views.manage, name="manage"),
+    path("integrations/<slug:key>/health/", views.health_check, name="health"),
+    path("integrations/<slug:key>/switch/", views.switch_account, name="switch"),
+    path("integrations/<slug:key>/disconnect/", views.disconnect_view, name="disconnect"),
 ]

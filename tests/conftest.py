@@ -14,9 +14,24 @@ TEST_ENCRYPTION_KEYS = [base64.b64encode(bytes(range(32))).decode()]
 PASSWORD = "correct horse battery staple"
 
 
+# The local sandbox's OAuth apps (providers/<key>/sandbox defaults).
+SANDBOX_APPS = {
+    "SQUARE_CLIENT_ID": "sq0idp-sous-local",
+    "SQUARE_CLIENT_SECRET": "sq0csp-sous-local-secret",
+    "GOOGLE_CLIENT_ID": "sous-local.apps.googleusercontent.com",
+    "GOOGLE_CLIENT_SECRET": "GOCSPX-sous-local-secret",
+}
+UNREACHABLE_SANDBOX = "http://127.0.0.1:9"  # discard port: unit tests mock HTTP with responses
+
+
 @pytest.fixture(autouse=True)
-def _encryption_keys(settings):
+def _test_settings(settings):
     settings.INTEGRATIONS_ENCRYPTION_KEYS = list(TEST_ENCRYPTION_KEYS)
+    settings.PUBLIC_BASE_URL = "http://testserver"
+    settings.PROVIDER_SANDBOX_URL = UNREACHABLE_SANDBOX
+    settings.SQUARE_ENVIRONMENT = settings.GOOGLE_ENVIRONMENT = "local"
+    for name, value in SANDBOX_APPS.items():
+        setattr(settings, name, value)
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +47,16 @@ def sandbox(sandbox_server):
     sandbox_server.reset()
     yield sandbox_server
     sandbox_server.reset()
+
+
+@pytest.fixture
+def product_on_sandbox(sandbox, settings):
+    """Point the product at the running sandbox and register its callback URIs there."""
+    settings.PROVIDER_SANDBOX_URL = sandbox.url
+    for key in ("square", "google"):
+        uri = f"{settings.PUBLIC_BASE_URL}/integrations/callback/{key}"
+        sandbox.control("POST", f"{key}/redirect-uris", json={"uri": uri})
+    return sandbox
 
 
 _sequence = itertools.count(1)
@@ -97,3 +122,47 @@ def outsider(other_org, make_user):
 def owner_client(client, owner):
     client.force_login(owner)
     return client
+
+
+@pytest.fixture
+def make_connection(db):
+    """Factory: a stored connection with encrypted tokens, as a callback would leave it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.services import callback
+    from providers.base import Identity
+    from providers.oauth import TokenSet
+
+    def make(
+        org,
+        key="square",
+        *,
+        access="EAAA-access-1",
+        refresh="EQAA-refresh-1",
+        expires_in=timedelta(days=30),
+        account_id="MERCHANT-1",
+        name="Acme Bistro",
+        email="owner@acme.example",
+        actor=None,
+    ):
+        grant = TokenSet(
+            access_token=access,
+            refresh_token=refresh,
+            expires_at=timezone.now() + expires_in if expires_in is not None else None,
+        )
+        config, _ = callback.save_connection(
+            org, key, grant, Identity(account_id, name, email), actor=actor
+        )
+        return config
+
+    return make
+
+
+@pytest.fixture
+def client_factory():
+    """Another browser: a fresh test client with its own session."""
+    from django.test import Client
+
+    return Client

@@ -1,0 +1,273 @@
+"""The Integrations domain's rows.
+
+One IntegrationConfig per (organisation, provider) holds the connection: who it is connected as,
+its encrypted tokens and its operational state, so the grid renders without a network call.
+Imported records (catalog, sales, documents) never point at it: they are keyed by organisation
+and source, so deleting a connection keeps every one of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from sous.orgs.models import Organization
+
+# IntegrationConfig has a field named `settings`; read the user model's name before it shadows.
+USER_MODEL = settings.AUTH_USER_MODEL
+
+
+class IntegrationConfig(models.Model):
+    class Status(models.TextChoices):
+        CONNECTED = "connected", "Connected"
+        ERROR = "error", "Re-auth required"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="integrations"
+    )
+    provider = models.CharField(max_length=40)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONNECTED)
+
+    # Who we are connected as, at the provider.
+    external_account_id = models.CharField(max_length=200, blank=True)
+    account_name = models.CharField(max_length=200, blank=True)
+    account_email = models.CharField(max_length=254, blank=True)
+
+    # Ciphertexts from integrations.crypto (never plaintext; see services/tokens.py).
+    access_token_encrypted = models.TextField(blank=True)
+    refresh_token_encrypted = models.TextField(blank=True)
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    refresh_token_expires_at = models.DateTimeField(null=True, blank=True)
+    token_refreshed_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.JSONField(default=list, blank=True)
+
+    # Staff choices (locations, folders), validated by the provider's actions.
+    settings = models.JSONField(default=dict, blank=True)
+    # Where incremental syncs resume (catalog latest_time, Drive page token, ...), per kind.
+    cursors = models.JSONField(default=dict, blank=True)
+    # ISO times of the last successful sync, per job kind.
+    last_synced = models.JSONField(default=dict, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+
+    last_error = models.CharField(max_length=300, blank=True)
+    error_since = models.DateTimeField(null=True, blank=True)
+    health_checked_at = models.DateTimeField(null=True, blank=True)
+
+    connected_by = models.ForeignKey(
+        USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    connected_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "provider"], name="one_connection_per_provider"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} for {self.organization}"
+
+    def __repr__(self) -> str:
+        # Only ids and states: the encrypted fields stay out of logs and tracebacks too.
+        return (
+            f"<IntegrationConfig {self.pk} org={self.organization_id} "
+            f"provider={self.provider} status={self.status}>"
+        )
+
+    @property
+    def in_error(self) -> bool:
+        return self.status == self.Status.ERROR
+
+    @property
+    def connected_as(self) -> str:
+        if self.account_email and self.account_email != self.account_name:
+            return f"{self.account_name} ({self.account_email})"
+        return self.account_name or self.external_account_id
+
+
+class IntegrationEvent(models.Model):
+    """What happened to a connection, for the drawer's Activity list and for audits."""
+
+    class Kind(models.TextChoices):
+        CONNECTED = "connected", "Connected"
+        RECONNECTED = "reconnected", "Reconnected"
+        ACCOUNT_SWITCHED = "account_switched", "Switched account"
+        CONNECT_CANCELLED = "connect_cancelled", "Connection cancelled"
+        HEALTH_FAILED = "health_failed", "Health check failed"
+        RECOVERED = "recovered", "Connection recovered"
+        TOKEN_REFRESHED = "token_refreshed", "Token refreshed"
+        REFRESH_REFUSED = "refresh_refused", "Token refresh refused"
+        CREDENTIALS_UNREADABLE = "credentials_unreadable", "Credentials unreadable"
+        SYNC_REQUESTED = "sync_requested", "Sync requested"
+        SETTINGS_CHANGED = "settings_changed", "Settings changed"
+        DISCONNECTED = "disconnected", "Disconnected"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="integration_events"
+    )
+    provider = models.CharField(max_length=40)
+    config = models.ForeignKey(
+        IntegrationConfig, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    message = models.CharField(max_length=300, blank=True)
+    actor = models.ForeignKey(
+        USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # "schedule" or "command" when no person did it.
+    actor_label = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "provider", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.kind} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def who(self) -> str:
+        if self.actor_id:
+            return self.actor.get_full_name() or self.actor.email or self.actor.get_username()
+        return self.actor_label or "Sous"
+
+
+class OAuthState(models.Model):
+    """One consent attempt: single-use, short-lived, bound to session, user, org and provider.
+
+    Only a hash of the state value is stored, so a database reader cannot complete a flow.
+    After a callback that came back with a different account, the new grant waits here
+    (encrypted) for the staff member's explicit "Switch account".
+    """
+
+    TTL_SECONDS = 10 * 60
+
+    class Mode(models.TextChoices):
+        POPUP = "popup", "Popup"
+        PAGE = "page", "Full page"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    state_hash = models.CharField(max_length=64, unique=True)
+    session_key = models.CharField(max_length=64)
+    user = models.ForeignKey(USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    provider = models.CharField(max_length=40)
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.POPUP)
+    code_verifier_encrypted = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    # The same-account guard's parked grant (see services/callback.py).
+    pending_grant_encrypted = models.TextField(blank=True)
+    pending_account = models.JSONField(default=dict, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.provider} consent for {self.organization_id} at {self.created_at:%H:%M}"
+
+    def __repr__(self) -> str:
+        return f"<OAuthState {self.id} provider={self.provider} org={self.organization_id}>"
+
+    @staticmethod
+    def hash(state: str) -> str:
+        return hashlib.sha256(state.encode()).hexdigest()
+
+    @property
+    def expired(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+
+class SyncJob(models.Model):
+    """One piece of provider work (a catalog sync, a sales range, a Drive scan) and its progress.
+
+    Requests create it and return; a Celery task carrying only its id does the work, saving a
+    checkpoint after each page so a redelivered task resumes where the last one stopped.
+    Deep syncs split into child jobs (`parent`) whose progress adds up on the parent.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+    COUNT_NAMES = ("created", "updated", "deleted", "unchanged", "skipped")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    provider = models.CharField(max_length=40)
+    config = models.ForeignKey(
+        IntegrationConfig, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    kind = models.CharField(max_length=60)  # "square.catalog", "square.sales", ...
+    params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+
+    progress_done = models.BigIntegerField(default=0)
+    progress_total = models.BigIntegerField(null=True, blank=True)
+    progress_unit = models.CharField(max_length=40, blank=True)
+    progress_message = models.CharField(max_length=200, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    checkpoint = models.JSONField(default=dict, blank=True)
+    summary = models.CharField(max_length=300, blank=True)
+    error = models.CharField(max_length=300, blank=True)  # for staff
+    error_detail = models.TextField(blank=True)  # for engineers; never tokens
+    cancel_requested = models.BooleanField(default=False)
+
+    requested_by = models.ForeignKey(
+        USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_by_label = models.CharField(max_length=40, blank=True)  # "schedule", "command"
+    celery_task_id = models.CharField(max_length=255, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["organization", "provider", "-created_at"]),
+            models.Index(fields=["status", "heartbeat_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.status} ({self.id})"
+
+    @property
+    def active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def percent(self) -> int | None:
+        if not self.progress_total:
+            return None
+        return min(100, int(self.progress_done * 100 / self.progress_total))
+
+    @property
+    def duration(self):
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
+
+    @property
+    def requester(self) -> str:
+        if self.requested_by_id:
+            return self.requested_by.email or self.requested_by.get_username()
+        return self.requested_by_label or "Sous"

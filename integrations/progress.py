@@ -1,0 +1,40 @@
+"""The one place that talks to the channel layer: events for an organisation's open pages.
+
+Payloads carry ids, states, counts and messages for staff, never tokens. Publishing never
+breaks the caller: a Redis hiccup loses a live update (the page polls as a fallback), not a sync.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from .consumers import org_group
+
+log = logging.getLogger(__name__)
+
+
+def publish(org_id: int, payload: dict) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(
+            org_group(org_id), {"type": "integrations.event", "payload": payload}
+        )
+    except Exception:  # noqa: BLE001 - a lost live update must never fail the work itself
+        log.warning("integrations.publish_failed", exc_info=True, extra={"org_id": org_id})
+
+
+def connection_payload(config, *, state: str | None = None) -> dict:
+    """What the page needs to redraw a card: no secrets, just state."""
+    return {
+        "type": "connection",
+        "provider": config.provider,
+        "state": state or config.status,
+        "reason": config.last_error,
+        "connected_as": config.connected_as,
+        "last_synced_at": config.last_synced_at.isoformat() if config.last_synced_at else None,
+    }

@@ -1,0 +1,54 @@
+"""Disconnecting: revoke at the provider (best effort), stop the work, delete the credentials.
+
+Imported records and job history stay: nothing imported points at the connection row.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+
+from integrations import progress
+from integrations.models import IntegrationConfig, IntegrationEvent
+from providers.errors import ProviderError
+
+from . import apps, events, jobs, tokens
+
+log = logging.getLogger(__name__)
+
+
+def disconnect(config: IntegrationConfig, *, actor) -> str:
+    """Returns a one-line message for staff."""
+    name = apps.provider(config.provider).name
+    revoked = False
+    try:
+        grant = tokens.read(config)
+        apps.provider(config.provider).oauth().revoke(
+            access_token=grant.access_token, refresh_token=grant.refresh_token
+        )
+        revoked = True
+    except (ProviderError, tokens.CredentialsUnavailable) as exc:
+        # The provider being down must not keep credentials here that staff asked us to delete.
+        log.warning(
+            "%s.disconnect.revoke_failed", config.provider, extra={"why": type(exc).__name__}
+        )
+    org, key = config.organization, config.provider
+    with transaction.atomic():
+        jobs.cancel_active(config, reason=f"{name} was disconnected")
+        events.record(
+            config,
+            IntegrationEvent.Kind.DISCONNECTED,
+            "Credentials deleted"
+            + (
+                ""
+                if revoked
+                else f" ({name} could not be told; access will lapse when its token expires)"
+            ),
+            actor=actor,
+        )
+        config.delete()
+    progress.publish(
+        org.pk, {"type": "connection", "provider": key, "state": "not_connected", "reason": ""}
+    )
+    return f"{name} disconnected"

@@ -1,0 +1,73 @@
+"""The Integrations grid: one card per provider, in the registry's order, with no network call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from integrations.models import IntegrationConfig, SyncJob
+from providers import registry
+
+from . import apps
+
+
+class CardState:
+    NOT_CONNECTED = "not_connected"
+    CONNECTED = "connected"
+    ERROR = "error"
+    NOT_CONFIGURED = "not_configured"
+    COMING_SOON = "coming_soon"
+
+
+@dataclass
+class Card:
+    key: str
+    name: str
+    tagline: str
+    logo: str
+    state: str
+    config: IntegrationConfig | None = None
+    missing_settings: list[str] = field(default_factory=list)
+    running_job: SyncJob | None = None
+
+    @property
+    def connectable(self) -> bool:
+        return self.state in (CardState.NOT_CONNECTED, CardState.ERROR, CardState.CONNECTED)
+
+
+def card(org, key: str, *, config: IntegrationConfig | None = None, lookup: bool = True) -> Card:
+    provider = apps.provider(key)
+    if lookup and config is None:
+        config = IntegrationConfig.objects.filter(organization=org, provider=key).first()
+    if config is not None:
+        state = CardState.ERROR if config.in_error else CardState.CONNECTED
+    elif not provider.credentials.configured:
+        state = CardState.NOT_CONFIGURED
+    else:
+        state = CardState.NOT_CONNECTED
+    running = None
+    if config is not None:
+        running = (
+            SyncJob.objects.filter(config=config, parent__isnull=True, status__in=SyncJob.ACTIVE)
+            .order_by("created_at")
+            .first()
+        )
+    return Card(
+        key=key,
+        name=provider.name,
+        tagline=provider.tagline,
+        logo=provider.logo,
+        state=state,
+        config=config,
+        missing_settings=apps.missing_settings(key) if state == CardState.NOT_CONFIGURED else [],
+        running_job=running,
+    )
+
+
+def cards(org) -> list[Card]:
+    configs = {c.provider: c for c in IntegrationConfig.objects.filter(organization=org)}
+    result = [card(org, key, config=configs.get(key), lookup=False) for key in registry.provider_keys()]
+    result += [
+        Card(key=s.key, name=s.name, tagline=s.tagline, logo=s.logo, state=CardState.COMING_SOON)
+        for s in registry.COMING_SOON
+    ]
+    return result

@@ -1,0 +1,35 @@
+"""A connection's state transitions: into Error and back, each recorded once and pushed live."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from integrations import progress
+from integrations.models import IntegrationConfig, IntegrationEvent
+
+from . import events
+
+REAUTH = "Re-auth required"
+
+
+def mark_error(config: IntegrationConfig, reason: str, *, kind: str, actor_label: str = "") -> None:
+    """Put the connection in Error with a one-line reason; record the event once, not per call."""
+    already = config.in_error and config.last_error == reason
+    config.status = IntegrationConfig.Status.ERROR
+    config.last_error = reason[:300]
+    config.error_since = config.error_since or timezone.now()
+    config.save(update_fields=["status", "last_error", "error_since", "updated_at"])
+    if not already:
+        events.record(config, kind, reason, actor_label=actor_label)
+        progress.publish(config.organization_id, progress.connection_payload(config))
+
+
+def mark_recovered(config: IntegrationConfig, message: str, *, actor_label: str = "") -> None:
+    if not config.in_error:
+        return
+    config.status = IntegrationConfig.Status.CONNECTED
+    config.last_error = ""
+    config.error_since = None
+    config.save(update_fields=["status", "last_error", "error_since", "updated_at"])
+    events.record(config, IntegrationEvent.Kind.RECOVERED, message, actor_label=actor_label)
+    progress.publish(config.organization_id, progress.connection_payload(config))

@@ -1,0 +1,88 @@
+"""Google Drive: recipes and invoices. https://developers.google.com/identity/protocols/oauth2/web-server"""
+
+from __future__ import annotations
+
+from providers.base import Health, Identity, OAuthEndpoints, Provider
+from providers.http import INTERACTIVE, Profile
+from providers.oauth import OAuthClient
+
+from .client import GoogleClient
+
+PRODUCTION = {
+    "authorize": "https://accounts.google.com/o/oauth2/v2/auth",
+    "token": "https://oauth2.googleapis.com/token",
+    "revoke": "https://oauth2.googleapis.com/revoke",
+    "userinfo": "https://openidconnect.googleapis.com/v1/userinfo",
+    "drive": "https://www.googleapis.com/drive/v3",
+}
+
+# The sandbox serves every Google host under one prefix, with the hosts' own paths.
+LOCAL_PATHS = {
+    "authorize": "/o/oauth2/v2/auth",
+    "token": "/token",
+    "revoke": "/revoke",
+    "userinfo": "/oauth2/v3/userinfo",
+    "drive": "/drive/v3",
+}
+
+
+class GoogleProvider(Provider):
+    key = "google"
+    name = "Google"
+    tagline = "Drive — Recipes & Invoices"
+    settings_prefix = "GOOGLE"
+    # drive.readonly lets us crawl folders staff pick; it is a *restricted* scope, so production
+    # use needs Google's verification (reference README §2.6). openid/email/profile give
+    # "Connected as".
+    scopes = (
+        "openid",
+        "https://www.googleapis.com/auth/userinfo.email",
+        "https://www.googleapis.com/auth/userinfo.profile",
+        "https://www.googleapis.com/auth/drive.readonly",
+    )
+    uses_pkce = True
+    docs_url = "https://developers.google.com/identity/protocols/oauth2/web-server"
+
+    def url(self, name: str) -> str:
+        if self.credentials.environment == "local":
+            return f"{self.credentials.local_base_url}/google{LOCAL_PATHS[name]}"
+        return PRODUCTION[name]
+
+    def endpoints(self) -> OAuthEndpoints:
+        return OAuthEndpoints(
+            authorize_url=self.url("authorize"),
+            token_url=self.url("token"),
+            revoke_url=self.url("revoke"),
+        )
+
+    def authorization_params(self) -> dict[str, str]:
+        # offline + consent: Google returns a refresh token on every consent, including a
+        # reconnect (otherwise only the first consent carries one).
+        return {"access_type": "offline", "prompt": "consent", "include_granted_scopes": "true"}
+
+    def oauth(self) -> OAuthClient:
+        endpoints = self.endpoints()
+        return OAuthClient(
+            provider=self.key,
+            client_id=self.credentials.client_id,
+            client_secret=self.credentials.client_secret,
+            authorize_url=endpoints.authorize_url,
+            token_url=endpoints.token_url,
+            revoke_url=endpoints.revoke_url,
+        )
+
+    def client(self, access_token: str, profile: Profile = INTERACTIVE) -> GoogleClient:
+        return GoogleClient(
+            userinfo_url=self.url("userinfo"),
+            drive_url=self.url("drive"),
+            access_token=access_token,
+            profile=profile,
+        )
+
+    def identity(self, access_token: str) -> Identity:
+        info = self.client(access_token).userinfo()
+        return Identity(account_id=info.sub, name=info.name or info.email, email=info.email)
+
+    def health(self, access_token: str) -> Health:
+        info = self.client(access_token).userinfo()
+        return Health(healthy=True, detail=f"Signed in as {info.email or info.name}")

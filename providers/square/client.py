@@ -1,0 +1,136 @@
+"""Square's HTTP API: one method per endpoint, errors classified once.
+
+Docs: https://developer.squareup.com/reference/square (contract: shared/reference/square/).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+import requests
+
+from providers.errors import (
+    ApiError,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+    Unavailable,
+    excerpt,
+)
+from providers.http import INTERACTIVE, Profile, session_for
+from providers.oauth import OAuthClient, TokenSet
+
+from . import schemas
+
+# https://developer.squareup.com/docs/build-basics/versioning-overview — pin what we tested.
+SQUARE_VERSION = "2025-08-20"
+
+TOKEN_STATUS = "/oauth2/token/status"  # RetrieveTokenStatus
+MERCHANT_ME = "/v2/merchants/me"  # RetrieveMerchant, "me" = the token's merchant
+LOCATIONS = "/v2/locations"  # ListLocations (no paging)
+
+
+def raise_for_response(response: requests.Response) -> None:
+    """Square's v2 error body: {"errors": [{"category", "code", "detail"}]} (README §2)."""
+    status = response.status_code
+    if status < 400:
+        return
+    code, detail = "", ""
+    try:
+        first = (response.json().get("errors") or [{}])[0]
+        code, detail = str(first.get("code", "")), str(first.get("detail", ""))
+    except (ValueError, AttributeError):
+        detail = excerpt(response.text)
+    if status == 429:
+        retry_after = float(response.headers.get("Retry-After") or 1)
+        raise RateLimited(
+            "Square asked us to slow down.", provider="square", retry_after=retry_after, code=code
+        )
+    if status >= 500:
+        raise Unavailable(f"Square is not answering (HTTP {status}).", provider="square")
+    if status in (401, 403):
+        raise Unauthorized(
+            f"Square refused the access token ({code or status}).",
+            provider="square",
+            status=status,
+            code=code,
+            expired=code == "ACCESS_TOKEN_EXPIRED",
+        )
+    if status == 404:
+        raise NotFound(f"Square: not found ({excerpt(detail)}).", provider="square", status=404)
+    raise ApiError(
+        f"Square rejected the request: {excerpt(detail) or code}.",
+        provider="square",
+        status=status,
+        code=code,
+    )
+
+
+class SquareClient:
+    """Calls made with one access token; built per use, never stored."""
+
+    def __init__(self, base_url: str, access_token: str, profile: Profile = INTERACTIVE) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.http = session_for("square", profile)
+        self.http.headers.update(
+            {
+                "Authorization": f"Bearer {access_token}",
+                "Square-Version": SQUARE_VERSION,
+                "Accept": "application/json",
+            }
+        )
+
+    def __repr__(self) -> str:
+        return f"<SquareClient {self.base_url}>"
+
+    def _get(self, path: str, **params) -> dict:
+        response = self.http.get(self.base_url + path, params=params or None)
+        raise_for_response(response)
+        return response.json()
+
+    def _post(self, path: str, body: dict | None = None) -> dict:
+        response = self.http.post(self.base_url + path, json=body or {})
+        raise_for_response(response)
+        return response.json()
+
+    def token_status(self) -> schemas.TokenStatus:
+        return schemas.TokenStatus.model_validate(self._post(TOKEN_STATUS))
+
+    def merchant(self) -> schemas.Merchant:
+        return schemas.RetrieveMerchantResponse.model_validate(self._get(MERCHANT_ME)).merchant
+
+    def locations(self) -> list[schemas.Location]:
+        return schemas.ListLocationsResponse.model_validate(self._get(LOCATIONS)).locations
+
+
+class SquareOAuth(OAuthClient):
+    """Square's OAuth differs from RFC 6749 in its bodies: JSON in, `expires_at` out, and
+    RevokeToken authorised by `Authorization: Client <secret>` (reference README §4)."""
+
+    scope_separator = " "
+
+    def token_request(self, payload: dict[str, str]) -> requests.Response:
+        body = {**payload, "client_id": self.client_id, "client_secret": self._client_secret}
+        return self.http.post(self.token_url, json=body, headers={"Square-Version": SQUARE_VERSION})
+
+    def parse_token(self, data: dict) -> TokenSet:
+        token = schemas.ObtainTokenResponse.model_validate(data)
+        return TokenSet(
+            access_token=token.access_token,
+            refresh_token=token.refresh_token,
+            expires_at=token.expires_at.astimezone(UTC) if token.expires_at else None,
+            refresh_token_expires_at=token.refresh_token_expires_at,
+            account_id=token.merchant_id,
+        )
+
+    def revoke(self, *, access_token: str, refresh_token: str) -> None:
+        # Revoking with the access token ends every token of this app for the merchant.
+        response = self.http.post(
+            self.revoke_url,
+            json={"client_id": self.client_id, "access_token": access_token},
+            headers={
+                "Authorization": f"Client {self._client_secret}",
+                "Square-Version": SQUARE_VERSION,
+            },
+        )
+        self.raise_for_token_error(response, refusal=ApiError)

@@ -1,0 +1,75 @@
+"""Square: point of sale and catalog. https://developer.squareup.com/docs/oauth-api/overview"""
+
+from __future__ import annotations
+
+from providers.base import Health, Identity, OAuthEndpoints, Provider
+from providers.http import INTERACTIVE, Profile
+
+from .client import SquareClient, SquareOAuth
+
+BASE_URLS = {
+    "production": "https://connect.squareup.com",
+    "sandbox": "https://connect.squareupsandbox.com",
+}
+
+
+class SquareProvider(Provider):
+    key = "square"
+    name = "Square"
+    tagline = "Point of Sale & Catalog"
+    settings_prefix = "SQUARE"
+    # Exactly what the catalog and sales syncs read (reference README §3).
+    scopes = ("MERCHANT_PROFILE_READ", "ITEMS_READ", "ORDERS_READ")
+    # Our server keeps the client secret, so Square's code flow applies; with PKCE Square
+    # issues single-use refresh tokens that expire in 90 days instead (README §4.2).
+    uses_pkce = False
+    docs_url = "https://developer.squareup.com/docs/oauth-api/overview"
+
+    def base_url(self) -> str:
+        env = self.credentials.environment
+        if env == "local":
+            return f"{self.credentials.local_base_url}/square"
+        return BASE_URLS[env]
+
+    def endpoints(self) -> OAuthEndpoints:
+        base = self.base_url()
+        return OAuthEndpoints(
+            authorize_url=f"{base}/oauth2/authorize",
+            token_url=f"{base}/oauth2/token",
+            revoke_url=f"{base}/oauth2/revoke",
+        )
+
+    def authorization_params(self) -> dict[str, str]:
+        # session=false asks Square to show the login rather than reuse a dashboard session,
+        # so staff see which merchant they grant (no effect in Square's own sandbox).
+        return {"session": "false"}
+
+    def oauth(self) -> SquareOAuth:
+        endpoints = self.endpoints()
+        return SquareOAuth(
+            provider=self.key,
+            client_id=self.credentials.client_id,
+            client_secret=self.credentials.client_secret,
+            authorize_url=endpoints.authorize_url,
+            token_url=endpoints.token_url,
+            revoke_url=endpoints.revoke_url,
+        )
+
+    def client(self, access_token: str, profile: Profile = INTERACTIVE) -> SquareClient:
+        return SquareClient(self.base_url(), access_token, profile)
+
+    def identity(self, access_token: str) -> Identity:
+        client = self.client(access_token)
+        merchant = client.merchant()
+        email = ""
+        if merchant.main_location_id:
+            main = [loc for loc in client.locations() if loc.id == merchant.main_location_id]
+            email = main[0].business_email if main else ""
+        return Identity(
+            account_id=merchant.id, name=merchant.business_name or merchant.id, email=email
+        )
+
+    def health(self, access_token: str) -> Health:
+        status = self.client(access_token).token_status()
+        until = status.expires_at.strftime("%-d %b %Y") if status.expires_at else "no expiry"
+        return Health(healthy=True, detail=f"Token valid until {until}")

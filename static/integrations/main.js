@@ -1,0 +1,89 @@
+// Admin > Integrations: wires the popup, drawer, toasts, live updates and relative times.
+import { closeDrawer, currentProvider, drawer, openDrawer, setupDrawer } from "./drawer.js";
+import { connectLive } from "./live.js";
+import { onConsentResult, openConsent } from "./popup.js";
+import { refreshTimes, startClock } from "./times.js";
+import { showPageMessages, toast } from "./toasts.js";
+
+function refreshCard(provider) {
+  const card = document.getElementById(`card-${provider}`);
+  if (!card) return Promise.resolve();
+  return window.htmx.ajax("GET", `/integrations/${provider}/card/`, {
+    target: card,
+    swap: "outerHTML",
+  });
+}
+
+function reloadDrawer(provider) {
+  if (currentProvider() !== provider) return;
+  window.htmx.ajax("GET", `/integrations/${provider}/manage/`, {
+    target: "#drawer-body",
+    swap: "innerHTML",
+  });
+}
+
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a[data-connect]");
+  if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey) return;
+  event.preventDefault();
+  openConsent(link);
+});
+
+onConsentResult((result) => {
+  toast(result.message, result.level);
+  refreshCard(result.provider);
+  reloadDrawer(result.provider);
+});
+
+document.body.addEventListener("sous:toast", (event) => {
+  toast(event.detail.message, event.detail.level || "success");
+});
+
+document.body.addEventListener("htmx:afterSwap", (event) => {
+  refreshTimes(event.detail.target);
+  if (event.detail.target.id === "drawer-body") {
+    const trigger = event.detail.requestConfig?.elt;
+    const manage = trigger?.closest?.("[data-manage]");
+    const provider = manage?.dataset.manage || currentProvider();
+    drawer().dataset.provider = provider || "";
+    openDrawer(manage);
+  }
+});
+
+document.body.addEventListener("htmx:afterRequest", (event) => {
+  // A successful disconnect swaps the card back to Not connected: close the dialogs.
+  const form = event.detail.elt;
+  if (event.detail.successful && form.matches?.("form[hx-post*='/disconnect/']")) {
+    form.closest("dialog")?.close();
+    closeDrawer();
+  }
+});
+
+document.body.addEventListener("htmx:responseError", (event) => {
+  const status = event.detail.xhr.status;
+  const message =
+    status === 403
+      ? "Only owners and admins can do that."
+      : status === 404
+        ? "That integration is no longer connected."
+        : `Something went wrong (HTTP ${status}). Please try again.`;
+  toast(message, "error");
+});
+
+document.body.addEventListener("htmx:sendError", () => {
+  toast("We could not reach Sous. Check your connection and try again.", "error");
+});
+
+connectLive({
+  onMessage(message) {
+    if (message.type === "connection") {
+      refreshCard(message.provider);
+      reloadDrawer(message.provider);
+    }
+    document.dispatchEvent(new CustomEvent("sous:live", { detail: message }));
+  },
+});
+
+setupDrawer();
+showPageMessages();
+startClock();
