@@ -65,7 +65,9 @@ def card(org, key: str, *, config: IntegrationConfig | None = None, lookup: bool
 
 def cards(org) -> list[Card]:
     configs = {c.provider: c for c in IntegrationConfig.objects.filter(organization=org)}
-    result = [card(org, key, config=configs.get(key), lookup=False) for key in registry.provider_keys()]
+    result = [
+        card(org, key, config=configs.get(key), lookup=False) for key in registry.provider_keys()
+    ]
     result += [
         Card(key=s.key, name=s.name, tagline=s.tagline, logo=s.logo, state=CardState.COMING_SOON)
         for s in registry.COMING_SOON
