@@ -14,4 +14,13 @@ urlpatterns = [
     path("integrations/<slug:key>/health/", views.health_check, name="health"),
     path("integrations/<slug:key>/switch/", views.switch_account, name="switch"),
     path("integrations/<slug:key>/disconnect/", views.disconnect_view, name="disconnect"),
+    path("integrations/<slug:key>/settings/", views.save_settings, name="settings"),
+    path("integrations/<slug:key>/lookup/<slug:name>/", views.lookup, name="lookup"),
+    path(
+        "integrations/<slug:key>/actions/<slug:action_key>/",
+        views.start_action,
+        name="action",
+    ),
+    path("integrations/jobs/<uuid:job_id>/", views.job_status, name="job"),
+    path("integrations/jobs/<uuid:job_id>/cancel/", views.cancel_job, name="cancel_job"),
 ]

@@ -5,15 +5,29 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from providers.base import InvalidParams
+from providers.errors import ProviderError
 from sous.orgs.decorators import org_manager_required, org_member_required
 
 from .models import IntegrationConfig, IntegrationEvent, OAuthState, SyncJob
-from .services import apps, callback, connect, disconnect, grid, health
+from .services import (
+    apps,
+    callback,
+    connect,
+    disconnect,
+    events,
+    grid,
+    health,
+    imported,
+    jobs,
+    tokens,
+)
 
 TOAST_EVENT = "sous:toast"
 
@@ -40,6 +54,18 @@ def card(request, key):
     return render(request, "integrations/_card.html", {"card": grid.card(request.org, key)})
 
 
+def _action_context(config, action, provider, **extra) -> dict:
+    kind = action.kind(provider.key)
+    return {
+        "config": config,
+        "provider": provider,
+        "action": action,
+        "active_job": jobs.active_for(config).filter(kind=kind).order_by("created_at").first(),
+        "last_sync": config.last_synced.get(kind),
+        **extra,
+    }
+
+
 @org_member_required
 @require_GET
 def manage(request, key):
@@ -49,12 +75,108 @@ def manage(request, key):
         "card": grid.card(request.org, key, config=config),
         "config": config,
         "provider": provider,
+        "actions": [_action_context(config, action, provider) for action in provider.actions],
         "events": IntegrationEvent.objects.filter(
             organization=request.org, provider=key
         ).select_related("actor")[:10],
         "jobs": SyncJob.objects.filter(config=config, parent__isnull=True)[:10],
+        "imported_counts": imported.counts(request.org, key),
     }
     return render(request, "integrations/_drawer.html", context)
+
+
+@org_manager_required
+@require_POST
+def start_action(request, key, action_key):
+    """Start a provider action as a job; bad parameters come back next to the form."""
+    config = _config_or_404(request, key)
+    provider = apps.provider(key)
+    action = provider.action(action_key)
+    if action is None:
+        raise Http404("No such action")
+    try:
+        params = action.validate(request.POST, settings=config.settings, now=timezone.now())
+    except InvalidParams as exc:
+        context = _action_context(config, action, provider, error=str(exc), form=request.POST)
+        return render(request, "integrations/_action.html", context, status=400)
+    job, created = jobs.request(config, action_key, params, user=request.user)
+    message = (
+        f"{action.label} started. We'll notify you when it's ready."
+        if created
+        else "Sync already in progress"
+    )
+    if request.htmx:
+        context = _action_context(config, action, provider, form=request.POST)
+        response = render(request, "integrations/_action.html", context, status=202)
+        return _with_toast(response, message, "success" if created else "info")
+    messages.success(request, message)
+    return redirect("integrations:index")
+
+
+@org_member_required
+@require_GET
+def job_status(request, job_id):
+    """The polling fallback while the socket is down: the same payload as the live events."""
+    job = get_object_or_404(SyncJob, pk=job_id, organization=request.org)
+    return JsonResponse(jobs.job_payload(job))
+
+
+@org_manager_required
+@require_POST
+def cancel_job(request, job_id):
+    job = get_object_or_404(SyncJob, pk=job_id, organization=request.org, parent__isnull=True)
+    jobs.cancel(job)
+    if request.htmx:
+        return _with_toast(JsonResponse(jobs.job_payload(job)), "Stopping the sync…", "info")
+    return redirect("integrations:index")
+
+
+@org_member_required
+@require_GET
+def lookup(request, key, name):
+    """Data for a drawer picker (folders, locations), fetched server-side: no token leaves."""
+    config = _config_or_404(request, key)
+    provider = apps.provider(key)
+    if name not in provider.lookups:
+        raise Http404("No such lookup")
+    try:
+        data, error = provider.lookup(name, tokens.access_token(config), request.GET), ""
+    except (ProviderError, tokens.CredentialsUnavailable) as exc:
+        data, error = {}, str(exc)
+    context = {
+        "config": config,
+        "provider": provider,
+        "data": data,
+        "error": error,
+        "params": request.GET,
+    }
+    return render(request, f"integrations/providers/{key}/{name}.html", context)
+
+
+@org_manager_required
+@require_POST
+def save_settings(request, key):
+    config = _config_or_404(request, key)
+    provider = apps.provider(key)
+    try:
+        config.settings = provider.clean_settings(request.POST, dict(config.settings))
+    except InvalidParams as exc:
+        return _with_toast(HttpResponse(str(exc), status=400), str(exc), "error")
+    config.save(update_fields=["settings", "updated_at"])
+    events.record(
+        config, IntegrationEvent.Kind.SETTINGS_CHANGED, "Settings saved", actor=request.user
+    )
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Trigger"] = json.dumps(
+            {
+                TOAST_EVENT: {"message": "Settings saved", "level": "success"},
+                "sous:settings-saved": {"provider": key},
+            }
+        )
+        return response
+    messages.success(request, "Settings saved")
+    return redirect("integrations:index")
 
 
 @org_member_required

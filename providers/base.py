@@ -8,7 +8,9 @@ integrations app stores what providers return.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import ClassVar
 
 from .oauth import OAuthClient
@@ -56,16 +58,77 @@ class Health:
     detail: str  # one line for staff: "Token valid until 25 Dec", "Re-auth required: ..."
 
 
-@dataclass(frozen=True)
-class Action:
-    """Something staff can start from the drawer; it runs as a SyncJob of `kind`."""
+class InvalidParams(ValueError):
+    """Staff asked for something that cannot run (e.g. a date range ending in the future).
 
-    key: str  # "catalog": unique within the provider, used in URLs
-    label: str  # "Sync Catalog"
-    description: str = ""
+    The message is shown next to the form as is, and no job is created.
+    """
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int | None = None  # None: unknown (the bar is indeterminate)
+    unit: str = ""  # "orders", "files", "months"
+    message: str = ""  # "14 of 24 months · 212,310 orders"
+
+
+@dataclass
+class Page:
+    """One unit of provider work: records to save and where a redelivered task resumes."""
+
+    records: list = field(default_factory=list)  # neutral records (providers/records/)
+    checkpoint: dict = field(default_factory=dict)  # JSON: the position after this page
+    progress: Progress | None = None
+    # JSON saved on the connection when the whole job succeeds, for the next incremental run.
+    cursor: dict | None = None
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    """What an action's `pages()` gets: all JSON, so a job can be resumed from the database."""
+
+    params: dict  # validated by the action (a chunk's own params for a child job)
+    checkpoint: dict  # {} on a first run, else the last saved Page.checkpoint
+    cursor: dict  # what the previous successful job left (Page.cursor), {} if none
+    settings: dict  # the connection's settings (staff choices: locations, folders, ...)
+    now: datetime
+
+
+class Action:
+    """Something staff can start from the drawer; it runs as a SyncJob of kind `<provider>.<key>`.
+
+    Subclasses live in the provider's package; the job machinery calls them generically.
+    """
+
+    key: ClassVar[str]  # "catalog": unique within the provider, used in URLs
+    label: ClassVar[str]  # "Sync Catalog"
+    description: ClassVar[str] = ""
+    # The drawer section for this action (integrations/actions/<provider>_<key>.html), which
+    # renders its form; "" for a plain button.
+    template: ClassVar[str] = ""
 
     def kind(self, provider_key: str) -> str:
         return f"{provider_key}.{self.key}"
+
+    def validate(self, data: Mapping[str, str], *, settings: dict, now: datetime) -> dict:
+        """Turn submitted form data into JSON params, or raise InvalidParams."""
+        return {}
+
+    def overlaps(self, a: dict, b: dict) -> bool:
+        """Whether two requests would do the same work (then the active job is returned)."""
+        return True
+
+    def plan(self, params: dict, *, settings: dict, now: datetime) -> list[dict]:
+        """Split into chunks that run as parallel child jobs; one chunk means no children."""
+        return [params]
+
+    def pages(self, client, request: SyncRequest) -> Iterator[Page]:
+        raise NotImplementedError
+
+    def summary(self, totals: dict[str, int]) -> str:
+        """The finishing toast, e.g. "Catalog synced: 312 items, 14 categories"."""
+        return f"{self.label} finished"
 
 
 class Provider:
@@ -111,3 +174,18 @@ class Provider:
 
     def action(self, key: str) -> Action | None:
         return next((action for action in self.actions if action.key == key), None)
+
+    def sync_client(self, access_token: str):
+        """The API client a job's pages are fetched with (patient retries, long timeouts)."""
+        raise NotImplementedError
+
+    # --- Staff choices kept on the connection (locations, folders, ...)
+    lookups: ClassVar[tuple[str, ...]] = ()  # names served by `lookup()` to the drawer
+
+    def lookup(self, name: str, access_token: str, params: Mapping[str, str]) -> dict:
+        """Data for the drawer's pickers (template integrations/providers/<key>/<name>.html)."""
+        raise KeyError(name)
+
+    def clean_settings(self, data: Mapping[str, str], current: dict) -> dict:
+        """Merge submitted choices into the current settings, or raise InvalidParams."""
+        raise InvalidParams("This integration has no settings.")

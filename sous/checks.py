@@ -5,7 +5,7 @@ import binascii
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import Error, Tags, register
 
 
 @register(Tags.security)
@@ -69,21 +69,3 @@ def check_encryption_keys(app_configs, **kwargs):
                 )
             )
     return problems
-
-
-@register()
-def check_provider_credentials(app_configs, **kwargs):
-    missing = []
-    for name in ("SQUARE", "GOOGLE"):
-        if not getattr(settings, f"{name}_CLIENT_ID") or not getattr(
-            settings, f"{name}_CLIENT_SECRET"
-        ):
-            missing.append(
-                Warning(
-                    f"{name.title()} has no OAuth client credentials: its card shows "
-                    "'Not configured'.",
-                    hint=f"Set {name}_CLIENT_ID and {name}_CLIENT_SECRET (see .env.example).",
-                    id=f"sous.W00{len(missing) + 1}",
-                )
-            )
-    return missing

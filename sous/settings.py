@@ -127,14 +127,18 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"integrations.*": {"queue": "integrations"}}
-# A task not acknowledged within this window is redelivered; a deep sync checkpoints and
-# resumes, so the window only has to outlast the longest single chunk, with a wide margin.
+# A task not acknowledged within this window is redelivered (after a worker died). Sync tasks
+# run in slices of INTEGRATIONS_TASK_SLICE_SECONDS and re-queue themselves from their
+# checkpoint, so the window only has to outlast one slice, with a wide margin.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=6 * 60 * 60),
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=60 * 60),
     "global_keyprefix": env.str("CELERY_KEY_PREFIX", default=""),
 }
 CELERY_TIMEZONE = "UTC"
-CELERY_TASK_ALWAYS_EAGER = False
+CELERY_BEAT_SCHEDULE = {
+    "integrations-refresh-tokens": {"task": "integrations.refresh_tokens", "schedule": 60 * 60},
+    "integrations-reap-stale-jobs": {"task": "integrations.reap_stale_jobs", "schedule": 5 * 60},
+}
 
 # --- Accounts: email + password login, no public signup (admins invite staff).
 AUTHENTICATION_BACKENDS = [
@@ -180,6 +184,11 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+
+# --- Integrations: the job machinery.
+INTEGRATIONS_TASK_SLICE_SECONDS = env.int("INTEGRATIONS_TASK_SLICE_SECONDS", default=300)
+# A running job's lock outlives a worker that died by at most this long.
+INTEGRATIONS_JOB_LOCK_SECONDS = env.int("INTEGRATIONS_JOB_LOCK_SECONDS", default=120)
 
 # --- Integrations: token encryption.
 # Comma-separated base64 AES-256 keys. The first encrypts; every key decrypts (rotation).

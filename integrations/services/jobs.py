@@ -1,28 +1,97 @@
-"""Requesting, cancelling and describing SyncJobs (the job machinery's front door)."""
+"""Requesting, dispatching, cancelling and describing SyncJobs (the job machinery's front door).
+
+Requests never wait for provider work: they create the job, send a task carrying only its id
+once the transaction commits, and return.
+"""
 
 from __future__ import annotations
 
+import uuid
+
+from django.db import transaction
 from django.utils import timezone
 
 from integrations import progress
-from integrations.models import IntegrationConfig, SyncJob
+from integrations.models import IntegrationConfig, IntegrationEvent, SyncJob
+
+from . import apps, events
+
+
+def request(
+    config: IntegrationConfig, action_key: str, params: dict, *, user=None, label: str = ""
+) -> tuple[SyncJob, bool]:
+    """The new job, or the active one doing the same work (created=False)."""
+    provider = apps.provider(config.provider)
+    action = provider.action(action_key)
+    if action is None:
+        raise LookupError(action_key)
+    kind = action.kind(provider.key)
+    with transaction.atomic():
+        # Serialise requests for one connection so two clicks cannot both create a job.
+        IntegrationConfig.objects.select_for_update().get(pk=config.pk)
+        for active in active_for(config).filter(kind=kind):
+            if action.overlaps(active.params, params):
+                return active, False
+        job = SyncJob.objects.create(
+            organization_id=config.organization_id,
+            provider=config.provider,
+            config=config,
+            kind=kind,
+            params=params,
+            requested_by=user if user is not None and user.is_authenticated else None,
+            requested_by_label=label,
+        )
+        events.record(
+            config,
+            IntegrationEvent.Kind.SYNC_REQUESTED,
+            action.label,
+            actor=user,
+            actor_label=label,
+        )
+        dispatch(job)
+    progress.publish(job.organization_id, job_payload(job))
+    return job, True
+
+
+def dispatch(job: SyncJob) -> None:
+    """Send the job's task after the current transaction commits (the worker must see it)."""
+    from integrations.tasks import run_job
+
+    task_id = str(uuid.uuid4())
+    SyncJob.objects.filter(pk=job.pk).update(celery_task_id=task_id)
+    job.celery_task_id = task_id
+    transaction.on_commit(lambda: run_job.apply_async(args=[str(job.pk)], task_id=task_id))
 
 
 def active_for(config: IntegrationConfig):
     return SyncJob.objects.filter(config=config, parent__isnull=True, status__in=SyncJob.ACTIVE)
 
 
+def cancel(job: SyncJob) -> None:
+    """Queued jobs stop at once; running ones at their next page (counts so far are kept)."""
+    now = timezone.now()
+    family = SyncJob.objects.filter(pk=job.pk) | SyncJob.objects.filter(parent=job)
+    family.filter(status=SyncJob.Status.RUNNING).update(cancel_requested=True)
+    family.filter(status=SyncJob.Status.QUEUED).update(
+        status=SyncJob.Status.CANCELLED, finished_at=now, summary="Cancelled", cancel_requested=True
+    )
+    job.refresh_from_db()
+    if job.parent_id is None and not job.active:
+        progress.publish(job.organization_id, job_payload(job))
+
+
 def cancel_active(config: IntegrationConfig, *, reason: str) -> int:
-    """Ask running jobs to stop at their next page; queued ones never start."""
+    """Used by disconnect: every active job of the connection stops."""
     now = timezone.now()
     jobs = SyncJob.objects.filter(config=config, status__in=SyncJob.ACTIVE)
-    queued = jobs.filter(status=SyncJob.Status.QUEUED).update(
+    running = jobs.filter(status=SyncJob.Status.RUNNING).update(cancel_requested=True)
+    queued_ids = list(jobs.filter(status=SyncJob.Status.QUEUED).values_list("pk", flat=True))
+    SyncJob.objects.filter(pk__in=queued_ids).update(
         status=SyncJob.Status.CANCELLED, finished_at=now, summary=reason, cancel_requested=True
     )
-    running = jobs.filter(status=SyncJob.Status.RUNNING).update(cancel_requested=True)
-    for job in SyncJob.objects.filter(config=config, parent__isnull=True, finished_at=now):
+    for job in SyncJob.objects.filter(pk__in=queued_ids, parent__isnull=True):
         progress.publish(job.organization_id, job_payload(job))
-    return queued + running
+    return running + len(queued_ids)
 
 
 def job_payload(job: SyncJob) -> dict:

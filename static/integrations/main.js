@@ -1,5 +1,6 @@
 // Admin > Integrations: wires the popup, drawer, toasts, live updates and relative times.
 import { closeDrawer, currentProvider, drawer, openDrawer, setupDrawer } from "./drawer.js";
+import { handleJob, startPolling, stopPolling } from "./jobs.js";
 import { connectLive } from "./live.js";
 import { onConsentResult, openConsent } from "./popup.js";
 import { refreshTimes, startClock } from "./times.js";
@@ -74,14 +75,23 @@ document.body.addEventListener("htmx:sendError", () => {
   toast("We could not reach Sous. Check your connection and try again.", "error");
 });
 
+const jobHandlers = { refreshCard, reloadDrawer };
+
 connectLive({
   onMessage(message) {
     if (message.type === "connection") {
       refreshCard(message.provider);
       reloadDrawer(message.provider);
+    } else if (message.type === "job") {
+      handleJob(message, jobHandlers);
     }
-    document.dispatchEvent(new CustomEvent("sous:live", { detail: message }));
   },
+  onUp: stopPolling,
+  onDown: () => startPolling(jobHandlers),
+});
+
+document.body.addEventListener("sous:settings-saved", (event) => {
+  reloadDrawer(event.detail.provider);
 });
 
 setupDrawer();

@@ -1,0 +1,60 @@
+"""List every connection with its state, health, last sync and active jobs."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+from django.utils.timesince import timesince
+
+from integrations.models import IntegrationConfig
+from integrations.services import health, jobs
+
+
+class Command(BaseCommand):
+    help = "Every connection: state, health, last synced and active jobs."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--no-health", action="store_true", help="skip the live health check (no network)"
+        )
+
+    def handle(self, *args, **options):
+        configs = IntegrationConfig.objects.select_related("organization").order_by(
+            "organization__slug", "provider"
+        )
+        if not configs:
+            self.stdout.write("No connections yet.")
+            return
+        rows = [("ORGANISATION", "PROVIDER", "STATE", "HEALTH", "LAST SYNCED", "ACTIVE JOBS")]
+        for config in configs:
+            if options["no_health"]:
+                checked = "-"
+            else:
+                report = health.check(config)
+                checked = "healthy" if report.healthy else report.detail
+            last = (
+                f"{timesince(config.last_synced_at, timezone.now())} ago"
+                if config.last_synced_at
+                else "never"
+            )
+            active = ", ".join(
+                f"{job.kind} {job.percent if job.percent is not None else '?'}%"
+                for job in jobs.active_for(config)
+            )
+            rows.append(
+                (
+                    config.organization.slug,
+                    config.provider,
+                    config.get_status_display(),
+                    checked,
+                    last,
+                    active or "-",
+                )
+            )
+        widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            self.stdout.write(
+                "  ".join(
+                    str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)
+                ).rstrip()
+            )

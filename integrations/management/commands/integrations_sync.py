@@ -1,0 +1,105 @@
+"""Start a sync from the command line or cron, optionally following it to the end.
+
+    manage.py integrations_sync --org acme-bistro --provider square --kind catalog --wait
+    manage.py integrations_sync --all-orgs --provider square --kind sales \\
+        --start 2026-01-01 --end 2026-01-31
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from tqdm import tqdm
+
+from integrations.models import IntegrationConfig, SyncJob
+from integrations.services import apps, jobs
+from providers import registry
+from providers.base import InvalidParams
+from sous.orgs.models import Organization
+
+POLL_SECONDS = 0.5
+
+
+def usage_error(message: str) -> CommandError:
+    return CommandError(message, returncode=2)
+
+
+class Command(BaseCommand):
+    help = "Enqueue (or with --wait, follow) a sync for one organisation or all of them."
+
+    def add_arguments(self, parser):
+        who = parser.add_mutually_exclusive_group(required=True)
+        who.add_argument("--org", help="the organisation's slug")
+        who.add_argument("--all-orgs", action="store_true", help="every connected organisation")
+        parser.add_argument("--provider", required=True, choices=registry.provider_keys())
+        parser.add_argument(
+            "--kind", required=True, help="the action, e.g. catalog, sales, drive_scan"
+        )
+        parser.add_argument("--start", default="", help="first day, YYYY-MM-DD (ranges only)")
+        parser.add_argument("--end", default="", help="last day, YYYY-MM-DD (ranges only)")
+        parser.add_argument("--wait", action="store_true", help="follow the jobs until they end")
+
+    def handle(self, *args, **options):
+        provider = apps.provider(options["provider"])
+        action = provider.action(options["kind"])
+        if action is None:
+            kinds = ", ".join(a.key for a in provider.actions) or "none"
+            raise usage_error(f"{provider.name} has no kind {options['kind']!r} (kinds: {kinds}).")
+        configs = IntegrationConfig.objects.filter(provider=provider.key).select_related(
+            "organization"
+        )
+        if options["org"]:
+            if not Organization.objects.filter(slug=options["org"]).exists():
+                raise usage_error(f"No organisation with slug {options['org']!r}.")
+            configs = configs.filter(organization__slug=options["org"])
+            if not configs:
+                raise usage_error(f"{options['org']} has no {provider.name} connection.")
+        form = {k: options[k] for k in ("start", "end") if options[k]}
+        started = []
+        for config in configs:
+            try:
+                params = action.validate(form, settings=config.settings, now=timezone.now())
+            except InvalidParams as exc:
+                raise usage_error(str(exc)) from None
+            job, created = jobs.request(config, action.key, params, label="command")
+            verb = "Started" if created else "Already running:"
+            self.stdout.write(f"{verb} {job.kind} for {config.organization.slug} (job {job.id})")
+            started.append(job)
+        if not started:
+            self.stdout.write(f"No organisation has a {provider.name} connection.")
+            return
+        if options["wait"]:
+            failed = [job for job in started if self.follow(job) != SyncJob.Status.SUCCEEDED]
+            if failed:
+                raise CommandError(f"{len(failed)} of {len(started)} sync(s) did not succeed.")
+
+    def follow(self, job: SyncJob) -> str:
+        """Show progress until the job ends: a bar on a terminal, plain lines otherwise."""
+        interactive = sys.stdout.isatty()
+        bar = tqdm(total=None, unit="", dynamic_ncols=True) if interactive else None
+        last_line = ""
+        while True:
+            job.refresh_from_db()
+            line = job.progress_message or job.get_status_display()
+            if bar is not None:
+                bar.total = job.progress_total
+                bar.n = job.progress_done
+                bar.set_description_str(job.kind)
+                bar.set_postfix_str(line)
+                bar.refresh()
+            elif line != last_line:
+                self.stdout.write(f"{job.kind}: {line}")
+            last_line = line
+            if not job.active:
+                break
+            time.sleep(POLL_SECONDS)
+        if bar is not None:
+            bar.close()
+        if job.status == SyncJob.Status.SUCCEEDED:
+            self.stdout.write(self.style.SUCCESS(job.summary))
+        else:
+            self.stderr.write(f"{job.get_status_display()}: {job.error or job.summary}")
+        return job.status

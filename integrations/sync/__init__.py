@@ -1,0 +1,69 @@
+"""Importers: neutral records (providers/records/) -> bulk upserts into the sous.* domains.
+
+Each importer takes (organization, source, records of one type) and returns `Counts`. The
+runner (runner.py) drives an action's pages and hands each page's records here, grouped by
+type. A new record type adds a line to IMPORTERS; a new provider adds nothing here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from importlib import import_module
+
+# record class name -> "module.function"
+IMPORTERS: dict[str, str] = {}
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    # Per-type totals for the finishing summary, e.g. {"items": 312, "categories": 14}.
+    totals: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: Counts) -> None:
+        for name in ("created", "updated", "deleted", "unchanged", "skipped"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for label, value in other.totals.items():
+            self.totals[label] = self.totals.get(label, 0) + value
+
+    def as_json(self) -> dict:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "deleted": self.deleted,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+            "totals": dict(self.totals),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> Counts:
+        data = dict(data or {})
+        totals = data.pop("totals", {}) or {}
+        known = {k: int(v) for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known, totals=dict(totals))
+
+
+def importer_for(record) -> callable:
+    name = type(record).__name__
+    try:
+        module_path, _, func = IMPORTERS[name].rpartition(".")
+    except KeyError:
+        raise LookupError(f"no importer registered for {name}") from None
+    return getattr(import_module(module_path), func)
+
+
+def save_records(organization, source: str, records: list) -> Counts:
+    """Save one page: each record type in one bulk call, in the page's order of types."""
+    groups: dict[str, list] = defaultdict(list)
+    for record in records:
+        groups[type(record).__name__].append(record)
+    counts = Counts()
+    for batch in groups.values():
+        counts.add(importer_for(batch[0])(organization, source, batch))
+    return counts

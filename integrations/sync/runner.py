@@ -1,0 +1,397 @@
+"""Running a SyncJob: page through the provider, save each page, checkpoint, report progress.
+
+A task runs one job for at most a time slice, then re-queues itself and exits, so no task
+outlives the broker's visibility timeout; a task redelivered after a worker died starts from
+the saved checkpoint, and every write is an idempotent upsert, so nothing is duplicated.
+A per-job Redis lock keeps two workers from running the same job at once.
+
+Provider failures: an access token refused as expired is refreshed once and the job resumes
+from its checkpoint; 429 and outages that outlast the HTTP layer's own retries back off and
+resume, a bounded number of times; a refused grant fails the job with "Re-auth required" and
+puts the connection in Error; anything else fails the job with a message staff can act on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import time
+import traceback
+from dataclasses import dataclass
+
+import redis
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from integrations import progress
+from integrations.models import IntegrationConfig, IntegrationEvent, SyncJob
+from integrations.services import apps, jobs, status, tokens
+from providers.base import Action, Provider, SyncRequest
+from providers.errors import (
+    GrantRefused,
+    ProviderError,
+    RateLimited,
+    Unauthorized,
+    Unavailable,
+)
+
+from . import Counts, save_records
+
+log = logging.getLogger(__name__)
+
+PUBLISH_INTERVAL = 0.4  # seconds between progress events of one job (the last always goes)
+MAX_TRANSIENT_RETRIES = 6
+MAX_BACKOFF = 60.0
+
+
+class Stop(Exception):
+    """Leave the job as it is: cancelled, handed to another task, or already finished."""
+
+
+@dataclass
+class Context:
+    job: SyncJob
+    config: IntegrationConfig
+    provider: Provider
+    action: Action
+
+
+def run(job_id: str) -> None:
+    job = SyncJob.objects.filter(pk=job_id).select_related("config", "parent").first()
+    if job is None or not job.active:
+        return  # deleted, finished or cancelled meanwhile: nothing to do
+    lock = _lock(job_id)
+    if not lock.acquire(blocking=False):
+        log.info("integrations.job.already_running", extra={"job_id": job_id})
+        return
+    try:
+        with contextlib.suppress(Stop):
+            _run_locked(job, lock)
+    finally:
+        # The lock may have expired meanwhile (another task may own it now): leave it be.
+        with contextlib.suppress(redis.exceptions.LockError):
+            lock.release()
+
+
+def _lock(job_id: str):
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    return client.lock(
+        f"sous:job-lock:{job_id}",
+        timeout=settings.INTEGRATIONS_JOB_LOCK_SECONDS,
+        thread_local=False,
+    )
+
+
+def _run_locked(job: SyncJob, lock) -> None:
+    if job.cancel_requested:
+        _finish(job, SyncJob.Status.CANCELLED, summary="Cancelled")
+        return
+    if job.config is None:
+        _finish(job, SyncJob.Status.CANCELLED, summary="The connection was removed")
+        return
+    provider = apps.provider(job.provider)
+    action = provider.action(job.kind.split(".", 1)[1])
+    if action is None:
+        _fail(job, "This kind of sync no longer exists.", f"unknown kind {job.kind}")
+        return
+    ctx = Context(job=job, config=job.config, provider=provider, action=action)
+    now = timezone.now()
+    SyncJob.objects.filter(pk=job.pk).update(
+        status=SyncJob.Status.RUNNING,
+        started_at=job.started_at or now,
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
+    )
+    job.refresh_from_db()
+    if job.parent_id is None and _plan_children(ctx):
+        return
+    _publish(job, force=True)
+    _work(ctx, lock)
+
+
+def _plan_children(ctx: Context) -> bool:
+    """Split a deep job into chunk jobs on its first run; True when the parent now waits."""
+    job = ctx.job
+    if job.children.exists():
+        # A redelivered parent: its children carry on by themselves; send any never sent.
+        for child in job.children.filter(status=SyncJob.Status.QUEUED, celery_task_id=""):
+            jobs.dispatch(child)
+        return True
+    chunks = ctx.action.plan(job.params, settings=ctx.config.settings, now=timezone.now())
+    if len(chunks) <= 1:
+        return False
+    with transaction.atomic():
+        children = SyncJob.objects.bulk_create(
+            SyncJob(
+                organization_id=job.organization_id,
+                provider=job.provider,
+                config=ctx.config,
+                parent=job,
+                kind=job.kind,
+                params=chunk,
+                requested_by_id=job.requested_by_id,
+                requested_by_label=job.requested_by_label,
+            )
+            for chunk in chunks
+        )
+        SyncJob.objects.filter(pk=job.pk).update(
+            progress_total=len(children), progress_unit="chunks", progress_done=0
+        )
+    for child in children:
+        jobs.dispatch(child)
+    job.refresh_from_db()
+    _publish(job, force=True)
+    return True
+
+
+def _work(ctx: Context, lock) -> None:
+    job, config = ctx.job, ctx.config
+    slice_ends = time.monotonic() + settings.INTEGRATIONS_TASK_SLICE_SECONDS
+    counts = Counts.from_json(job.counts)
+    transient_failures = 0
+    stale_token = False
+    last_cursor = job.checkpoint.get("_cursor")
+    while True:
+        try:
+            token = tokens.access_token(config, stale=stale_token)
+            client = ctx.provider.sync_client(token)
+            request = SyncRequest(
+                params=job.params,
+                checkpoint={k: v for k, v in job.checkpoint.items() if k != "_cursor"},
+                cursor=config.cursors.get(job.kind, {}),
+                settings=config.settings,
+                now=job.started_at,
+            )
+            for page in ctx.action.pages(client, request):
+                page_counts = save_records(config.organization, job.provider, page.records)
+                counts.add(page_counts)
+                if page.cursor is not None:
+                    last_cursor = page.cursor
+                _save_page(job, page, counts, last_cursor)
+                transient_failures = 0
+                lock.extend(settings.INTEGRATIONS_JOB_LOCK_SECONDS, replace_ttl=True)
+                if _cancel_requested(job):
+                    _finish(
+                        job, SyncJob.Status.CANCELLED, summary=f"Cancelled: {_summary(ctx, counts)}"
+                    )
+                    return
+                if time.monotonic() > slice_ends:
+                    _continue_later(job)
+                    return
+            break
+        except Unauthorized as exc:
+            if isinstance(exc, GrantRefused):
+                _fail(job, f"{status.REAUTH}", str(exc))
+                return
+            if exc.expired and not stale_token:
+                stale_token = True  # refreshed once, then resume from the checkpoint
+                continue
+            reason = f"{status.REAUTH}: {exc}"
+            status.mark_error(config, reason, kind=IntegrationEvent.Kind.HEALTH_FAILED)
+            _fail(job, status.REAUTH, str(exc))
+            return
+        except tokens.CredentialsUnavailable as exc:
+            _fail(job, exc.reason, exc.reason)
+            return
+        except (RateLimited, Unavailable) as exc:
+            transient_failures += 1
+            if transient_failures > MAX_TRANSIENT_RETRIES:
+                _fail(job, f"{ctx.provider.name} kept failing: {exc} Try again later.", str(exc))
+                return
+            wait = _backoff(exc, transient_failures)
+            _note(job, f"{exc} Retrying in {wait:.0f} s.")
+            time.sleep(wait)
+        except ProviderError as exc:
+            _fail(job, f"Sync failed: {exc}", str(exc))
+            return
+        except Stop:
+            return
+        except Exception as exc:
+            _fail(
+                job,
+                "Sync failed because of an error on our side. We have been notified.",
+                "".join(traceback.format_exception(exc))[-4000:],
+            )
+            raise
+    _succeed(ctx, counts, last_cursor)
+
+
+def fail_stale(job: SyncJob) -> None:
+    with contextlib.suppress(Stop):
+        _fail(
+            job,
+            "This sync stopped unexpectedly (its worker went away). Start it again; it will "
+            "pick up what is already imported.",
+            f"no heartbeat since {job.heartbeat_at}",
+        )
+
+
+def _backoff(exc: ProviderError, attempt: int) -> float:
+    if isinstance(exc, RateLimited):
+        return min(exc.retry_after, MAX_BACKOFF)
+    # Exponential with full jitter (AWS architecture blog, "Exponential Backoff And Jitter").
+    return random.uniform(0, min(MAX_BACKOFF, 2.0**attempt))  # noqa: S311
+
+
+def _save_page(job: SyncJob, page, counts: Counts, cursor) -> None:
+    job.checkpoint = {**page.checkpoint, "_cursor": cursor} if cursor else dict(page.checkpoint)
+    job.counts = counts.as_json()
+    fields = ["checkpoint", "counts", "heartbeat_at"]
+    if page.progress is not None:
+        job.progress_done = page.progress.done
+        job.progress_total = page.progress.total
+        job.progress_unit = page.progress.unit
+        job.progress_message = page.progress.message[:200]
+        fields += ["progress_done", "progress_total", "progress_unit", "progress_message"]
+    job.heartbeat_at = timezone.now()
+    job.save(update_fields=fields)
+    if job.parent_id:
+        _roll_up(job.parent_id)
+    else:
+        _publish(job)
+
+
+def _cancel_requested(job: SyncJob) -> bool:
+    flags = SyncJob.objects.filter(pk=job.pk).values_list("cancel_requested", flat=True)
+    return bool(flags and flags[0])
+
+
+def _continue_later(job: SyncJob) -> None:
+    """End this task's slice: the same job continues in a fresh task from its checkpoint."""
+    SyncJob.objects.filter(pk=job.pk).update(celery_task_id="")
+    job.refresh_from_db()
+    jobs.dispatch(job)
+
+
+def _note(job: SyncJob, message: str) -> None:
+    job.progress_message = message[:200]
+    job.heartbeat_at = timezone.now()
+    job.save(update_fields=["progress_message", "heartbeat_at"])
+    _publish(job, force=True)
+
+
+def _summary(ctx: Context, counts: Counts) -> str:
+    return ctx.action.summary(counts.totals)
+
+
+def _succeed(ctx: Context, counts: Counts, cursor) -> None:
+    job = ctx.job
+    _finish(job, SyncJob.Status.SUCCEEDED, summary=_summary(ctx, counts), counts=counts)
+    if job.parent_id is None:
+        _mark_synced(ctx.config, job.kind, cursor)
+
+
+def _mark_synced(config: IntegrationConfig, kind: str, cursor) -> None:
+    with transaction.atomic():
+        locked = IntegrationConfig.objects.select_for_update().filter(pk=config.pk).first()
+        if locked is None:
+            return  # disconnected meanwhile
+        now = timezone.now()
+        locked.last_synced = {**locked.last_synced, kind: now.isoformat()}
+        locked.last_synced_at = now
+        if cursor is not None:
+            locked.cursors = {**locked.cursors, kind: cursor}
+        locked.save(update_fields=["last_synced", "last_synced_at", "cursors", "updated_at"])
+    progress.publish(locked.organization_id, progress.connection_payload(locked))
+
+
+def _fail(job: SyncJob, message: str, detail: str) -> None:
+    log.warning(
+        "integrations.job.failed",
+        extra={"job_id": str(job.id), "kind": job.kind, "detail": detail[:300]},
+    )
+    _finish(job, SyncJob.Status.FAILED, error=message, detail=detail)
+
+
+def _finish(
+    job: SyncJob,
+    state: str,
+    *,
+    summary: str = "",
+    error: str = "",
+    detail: str = "",
+    counts: Counts | None = None,
+) -> None:
+    updates = {
+        "status": state,
+        "finished_at": timezone.now(),
+        "summary": summary[:300],
+        "error": error[:300],
+        "error_detail": detail,
+    }
+    if counts is not None:
+        updates["counts"] = counts.as_json()
+    # Only an active job can finish, once: a late duplicate task cannot overwrite the outcome.
+    if not SyncJob.objects.filter(pk=job.pk, status__in=SyncJob.ACTIVE).update(**updates):
+        raise Stop
+    job.refresh_from_db()
+    if job.parent_id:
+        if state == SyncJob.Status.FAILED:
+            SyncJob.objects.filter(parent_id=job.parent_id, status__in=SyncJob.ACTIVE).update(
+                cancel_requested=True
+            )
+        _roll_up(job.parent_id, finished_child=job)
+    else:
+        _publish(job, force=True)
+
+
+def _roll_up(parent_id, finished_child: SyncJob | None = None) -> None:
+    """Aggregate the children's progress on the parent; finish it with the last child."""
+    with transaction.atomic():
+        parent = SyncJob.objects.select_for_update().filter(pk=parent_id).first()
+        if parent is None or not parent.active:
+            return
+        children = list(
+            parent.children.values("status", "counts", "error", "progress_done", "progress_unit")
+        )
+        total = Counts()
+        for child in children:
+            total.add(Counts.from_json(child["counts"]))
+        finished = [c for c in children if c["status"] not in SyncJob.ACTIVE]
+        records = sum(c["progress_done"] for c in children)
+        unit = next((c["progress_unit"] for c in children if c["progress_unit"]), "records")
+        parent.counts = total.as_json()
+        parent.progress_done = len(finished)
+        parent.progress_total = len(children)
+        parent.progress_unit = "chunks"
+        parent.progress_message = f"{len(finished)} of {len(children)} chunks · {records:,} {unit}"
+        parent.heartbeat_at = timezone.now()
+        parent.save()
+        done = len(finished) == len(children)
+    if not done:
+        _publish(parent, force=finished_child is not None)
+        return
+    provider = apps.provider(parent.provider)
+    action = provider.action(parent.kind.split(".", 1)[1])
+    failed = next((c for c in children if c["status"] == SyncJob.Status.FAILED), None)
+    try:
+        if failed:
+            _finish(parent, SyncJob.Status.FAILED, error=failed["error"], counts=total)
+        elif any(c["status"] == SyncJob.Status.CANCELLED for c in children):
+            _finish(parent, SyncJob.Status.CANCELLED, summary="Cancelled", counts=total)
+        else:
+            _finish(
+                parent, SyncJob.Status.SUCCEEDED, summary=action.summary(total.totals), counts=total
+            )
+            if parent.config_id:
+                _mark_synced(parent.config, parent.kind, None)
+    except Stop:
+        pass
+
+
+_last_published: dict[str, float] = {}
+
+
+def _publish(job: SyncJob, *, force: bool = False) -> None:
+    """Throttled progress events: at most one per PUBLISH_INTERVAL per job, finals always."""
+    key = str(job.id)
+    now = time.monotonic()
+    if not force and job.active and now - _last_published.get(key, 0.0) < PUBLISH_INTERVAL:
+        return
+    _last_published[key] = now
+    if not job.active:
+        _last_published.pop(key, None)
+    progress.publish(job.organization_id, jobs.job_payload(job))

@@ -1,0 +1,68 @@
+"""Celery tasks of the integrations domain (queue "integrations"). They carry ids only.
+
+Names are explicit so routing (`integrations.*` -> the integrations queue) never depends on
+module paths.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from .models import IntegrationConfig, SyncJob
+from .services import tokens
+from .sync import runner
+
+log = logging.getLogger(__name__)
+
+# Square advises refreshing at least every 7 days (its access tokens live 30): refresh any
+# token older than this, so an idle connection never lapses.
+REFRESH_EVERY = timedelta(days=6)
+
+
+@shared_task(name="integrations.run_job", ignore_result=False)
+def run_job(job_id: str) -> None:
+    runner.run(job_id)
+
+
+@shared_task(name="integrations.refresh_tokens")
+def refresh_tokens() -> dict:
+    """Beat: refresh tokens close to expiry, or older than REFRESH_EVERY."""
+    now = timezone.now()
+    refreshed = failed = 0
+    due = IntegrationConfig.objects.filter(status=IntegrationConfig.Status.CONNECTED)
+    for config in due:
+        age_limit = (
+            config.token_refreshed_at is None or config.token_refreshed_at < now - REFRESH_EVERY
+        )
+        if not (age_limit or tokens.needs_refresh(config, margin=timedelta(hours=2))):
+            continue
+        try:
+            if tokens.refresh(config, actor_label="schedule", margin=timedelta(days=365 * 10)):
+                refreshed += 1
+        except Exception:  # noqa: BLE001 - one connection's failure must not stop the others
+            failed += 1
+            log.warning("integrations.refresh_tokens.failed", extra={"config_id": config.pk})
+    return {"refreshed": refreshed, "failed": failed}
+
+
+@shared_task(name="integrations.reap_stale_jobs")
+def reap_stale_jobs() -> int:
+    """Beat: jobs whose worker vanished and whose task will not be redelivered are failed.
+
+    A task is redelivered by the broker once its visibility timeout passes; a running job whose
+    heartbeat is older than that (plus a margin) has no task left to finish it.
+    """
+    limit = timezone.now() - timedelta(
+        seconds=settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] + 300
+    )
+    stale = SyncJob.objects.filter(status=SyncJob.Status.RUNNING, heartbeat_at__lt=limit)
+    reaped = 0
+    for job in stale:
+        runner.fail_stale(job)
+        reaped += 1
+    return reaped
