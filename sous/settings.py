@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "channels",
     "sous",
     "sous.orgs",
+    "sous.catalog",
+    "sous.sales",
+    "sous.documents",
     "integrations",
 ]
 

@@ -1,0 +1,1 @@
+"""Models of the catalog domain (filled by its sync issue)."""

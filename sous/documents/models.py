@@ -1,0 +1,1 @@
+"""Models of the documents domain (filled by its sync issue)."""

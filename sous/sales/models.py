@@ -1,0 +1,1 @@
+"""Models of the sales domain (filled by its sync issue)."""
