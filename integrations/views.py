@@ -221,7 +221,7 @@ def switch_account(request, key):
 def _finish(request, result: callback.Result):
     """Popup: a page that tells the opener and closes. Full page: back to the grid."""
     if result.outcome == callback.Outcome.SWITCH_NEEDED:
-        return render(request, "integrations/switch_account.html", {"result": result})
+        return _keep_opener(render(request, "integrations/switch_account.html", {"result": result}))
     level = "success" if result.ok else ("info" if result.outcome == "cancelled" else "error")
     if result.mode == OAuthState.Mode.PAGE:
         messages.add_message(
@@ -236,12 +236,21 @@ def _finish(request, result: callback.Result):
         "level": level,
     }
     status = 200 if result.outcome != callback.Outcome.FAILED else 400
-    return render(
+    response = render(
         request,
         "integrations/callback_done.html",
         {"result": result, "payload": payload, "level": level},
         status=status,
     )
+    return _keep_opener(response)
+
+
+def _keep_opener(response: HttpResponse) -> HttpResponse:
+    """The popup arrives here from the provider's origin; a COOP header on this page would
+    put it in a new browsing context group and cut window.opener, so the grid would never
+    hear that the flow ended. The grid itself keeps same-origin-allow-popups."""
+    response["Cross-Origin-Opener-Policy"] = "unsafe-none"
+    return response
 
 
 @org_manager_required

@@ -168,6 +168,9 @@ AUTH_PASSWORD_VALIDATORS = [
 SESSION_COOKIE_SECURE = not DEBUG and _public.scheme == "https"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_SAMESITE = "Lax"
+# The Connect popup travels to the provider and back; "same-origin" would sever its
+# window.opener on the way, and the callback page could not tell the grid it is done.
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin-allow-popups"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -187,6 +190,10 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+
+# --- Documents (recipes and invoices imported from Drive). Files larger than this are recorded
+# as skipped, with the reason, and never downloaded (default 25 MB).
+DOCUMENTS_MAX_FILE_BYTES = env.int("DOCUMENTS_MAX_FILE_BYTES", default=25 * 1024 * 1024)
 
 # --- Integrations: the job machinery.
 INTEGRATIONS_TASK_SLICE_SECONDS = env.int("INTEGRATIONS_TASK_SLICE_SECONDS", default=300)

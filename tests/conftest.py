@@ -166,3 +166,37 @@ def client_factory():
     from django.test import Client
 
     return Client
+
+
+def wait_for(condition, *, timeout: float = 30.0, interval: float = 0.05, message: str = ""):
+    """Poll `condition` until it returns something truthy, or fail after `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(message or f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+@pytest.fixture
+def integrations_worker(transactional_db):
+    """A real Celery worker (in a thread) consuming the integrations queue on real Redis."""
+    from celery.contrib.testing.worker import start_worker
+
+    from sous.celery import app
+
+    app.control.purge()  # tasks left by earlier tests would only find their jobs gone
+    with start_worker(
+        app,
+        queues=["integrations"],
+        pool="threads",
+        concurrency=2,
+        perform_ping_check=False,
+        loglevel="WARNING",
+        shutdown_timeout=30,
+    ) as worker:
+        yield worker

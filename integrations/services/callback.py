@@ -166,7 +166,7 @@ def save_connection(org, key: str, grant: TokenSet, identity: Identity, *, actor
     kind = kind or (
         IntegrationEvent.Kind.CONNECTED if created else IntegrationEvent.Kind.RECONNECTED
     )
-    events.record(config, kind, f"Connected as {config.connected_as}", actor=actor)
+    events.record(config, kind, config.connected_as, actor=actor)
     transaction.on_commit(
         lambda: progress.publish(config.organization_id, progress.connection_payload(config))
     )

@@ -6,12 +6,19 @@ Docs: https://developers.google.com/drive/api/reference/rest/v3
 
 from __future__ import annotations
 
+import contextlib
+from typing import BinaryIO
+from urllib.parse import quote
+
 import requests
 
 from providers.errors import ApiError, NotFound, RateLimited, Unauthorized, Unavailable, excerpt
 from providers.http import INTERACTIVE, Profile, session_for
+from providers.records.documents import ContentTooLarge
 
 from . import schemas
+
+DOWNLOAD_CHUNK = 256 * 1024
 
 # Google's documented "retry with backoff" reasons (reference README §2.5), even when sent as 403.
 RATE_LIMIT_REASONS = {"userRateLimitExceeded", "rateLimitExceeded", "sharingRateLimitExceeded"}
@@ -41,7 +48,9 @@ def raise_for_response(response: requests.Response) -> None:
         raise Unavailable(f"Google is not answering (HTTP {status}).", provider="google")
     if status == 401 or (status == 403 and reason in {"insufficientPermissions", "authError"}):
         raise Unauthorized(
-            f"Google refused the access token ({reason or status}).",
+            "Google no longer accepts Sous's access (revoked or expired)."
+            if status == 401
+            else "Google access lacks a permission Sous needs; reconnect to grant it.",
             provider="google",
             status=status,
             code=reason,
@@ -85,3 +94,117 @@ class GoogleClient:
 
     def userinfo(self) -> schemas.UserInfo:
         return schemas.UserInfo.model_validate(self._get(self.userinfo_url))
+
+    # --- Drive v3 (https://developers.google.com/drive/api/reference/rest/v3) ----------------
+    # Every call sets supportsAllDrives, so shared-drive items answer like My Drive ones
+    # (without it files.get on a shared-drive file is a 404; reference pack §2.1).
+
+    def get_file(self, file_id: str, fields: str) -> schemas.DriveFile:
+        """files.get: https://developers.google.com/drive/api/reference/rest/v3/files/get"""
+        body = self._get(
+            f"{self.drive_url}/files/{quote(file_id, safe='')}",
+            fields=fields,
+            supportsAllDrives="true",
+        )
+        return schemas.DriveFile.model_validate(body)
+
+    def list_files(
+        self,
+        q: str,
+        *,
+        fields: str,
+        page_size: int = 100,
+        page_token: str | None = None,
+        order_by: str | None = None,
+        drive_id: str | None = None,
+        all_drives: bool = False,
+    ) -> schemas.FileList:
+        """files.list: https://developers.google.com/drive/api/reference/rest/v3/files/list
+
+        `drive_id` searches one shared drive; `all_drives` searches My Drive and every shared
+        drive; neither searches My Drive (corpora=user). Pages may be short or even empty
+        before the end: only a missing nextPageToken ends a listing.
+        """
+        params = {
+            "q": q,
+            "fields": fields,
+            "pageSize": page_size,
+            "supportsAllDrives": "true",
+            "includeItemsFromAllDrives": "true",
+            "corpora": "drive" if drive_id else ("allDrives" if all_drives else "user"),
+        }
+        if drive_id:
+            params["driveId"] = drive_id
+        if page_token:
+            params["pageToken"] = page_token
+        if order_by:
+            params["orderBy"] = order_by
+        return schemas.FileList.model_validate(self._get(f"{self.drive_url}/files", **params))
+
+    def start_page_token(self) -> str:
+        """changes.getStartPageToken: the feed position "now", for the next incremental scan.
+        https://developers.google.com/drive/api/reference/rest/v3/changes/getStartPageToken"""
+        body = self._get(f"{self.drive_url}/changes/startPageToken", supportsAllDrives="true")
+        return schemas.StartPageToken.model_validate(body).start_page_token
+
+    def list_changes(
+        self, page_token: str, *, fields: str, page_size: int = 100
+    ) -> schemas.ChangeList:
+        """changes.list over My Drive and every shared drive, oldest first.
+        https://developers.google.com/drive/api/reference/rest/v3/changes/list"""
+        body = self._get(
+            f"{self.drive_url}/changes",
+            pageToken=page_token,
+            fields=fields,
+            pageSize=page_size,
+            includeRemoved="true",
+            supportsAllDrives="true",
+            includeItemsFromAllDrives="true",
+        )
+        return schemas.ChangeList.model_validate(body)
+
+    def list_drives(self, page_token: str | None = None, page_size: int = 100) -> schemas.DriveList:
+        """drives.list: https://developers.google.com/drive/api/reference/rest/v3/drives/list"""
+        params = {"pageSize": page_size, "fields": "nextPageToken,drives(id,name)"}
+        if page_token:
+            params["pageToken"] = page_token
+        return schemas.DriveList.model_validate(self._get(f"{self.drive_url}/drives", **params))
+
+    def get_drive(self, drive_id: str) -> schemas.SharedDrive:
+        """drives.get: https://developers.google.com/drive/api/reference/rest/v3/drives/get"""
+        body = self._get(f"{self.drive_url}/drives/{quote(drive_id, safe='')}", fields="id,name")
+        return schemas.SharedDrive.model_validate(body)
+
+    def download(self, file_id: str, sink: BinaryIO, max_bytes: int) -> int:
+        """A stored file's bytes (files.get with alt=media) into `sink`; returns the count.
+        https://developers.google.com/drive/api/guides/manage-downloads"""
+        url = f"{self.drive_url}/files/{quote(file_id, safe='')}"
+        return self._stream(url, {"alt": "media", "supportsAllDrives": "true"}, sink, max_bytes)
+
+    def export(self, file_id: str, mime_type: str, sink: BinaryIO, max_bytes: int) -> int:
+        """A Docs Editors file converted to `mime_type` (files.export; Google caps it at
+        10 MB). https://developers.google.com/drive/api/reference/rest/v3/files/export"""
+        url = f"{self.drive_url}/files/{quote(file_id, safe='')}/export"
+        return self._stream(url, {"mimeType": mime_type}, sink, max_bytes)
+
+    def _stream(self, url: str, params: dict, sink: BinaryIO, max_bytes: int) -> int:
+        """Copy a response body to `sink` in chunks, never holding it all, never past the cap."""
+        response = self.http.get(url, params=params, stream=True, headers={"Accept": "*/*"})
+        with contextlib.closing(response):
+            raise_for_response(response)
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise ContentTooLarge(f"{int(declared)} bytes")
+            written = 0
+            try:
+                for chunk in response.iter_content(DOWNLOAD_CHUNK):
+                    written += len(chunk)
+                    if written > max_bytes:
+                        raise ContentTooLarge(f"more than {max_bytes} bytes")
+                    sink.write(chunk)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                # ChunkedEncodingError is a ConnectionError: the body stopped half-way.
+                raise Unavailable(
+                    f"Google stopped sending a file ({type(exc).__name__}).", provider="google"
+                ) from None
+        return written

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
 
 
 class GoogleModel(BaseModel):
@@ -17,3 +20,79 @@ class UserInfo(GoogleModel):
     email_verified: bool = False
     name: str = ""
     picture: str = ""
+
+
+# --- Drive v3 (https://developers.google.com/drive/api/reference/rest/v3; reference pack §2).
+# Field names are Drive's camelCase; int64 values (size, version) arrive as JSON strings.
+
+
+class DriveModel(GoogleModel):
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, alias_generator=to_camel, populate_by_name=True
+    )
+
+
+class DriveFile(DriveModel):
+    """A File resource, with the fields our `fields=` selections ask for."""
+
+    id: str
+    name: str = ""
+    mime_type: str = ""
+    parents: tuple[str, ...] = ()
+    drive_id: str | None = None  # the shared drive it lives in; None in My Drive
+    trashed: bool = False
+    size: str | None = None  # int64 as a string; absent for folders and shortcuts
+    md5_checksum: str | None = None  # blobs only
+    modified_time: datetime | None = None
+    version: str | None = None
+    web_view_link: str = ""
+
+    @property
+    def is_folder(self) -> bool:
+        return self.mime_type == FOLDER_MIME
+
+    @property
+    def byte_size(self) -> int | None:
+        return int(self.size) if self.size is not None and self.size.isdigit() else None
+
+    @property
+    def parent(self) -> str | None:
+        return self.parents[0] if self.parents else None
+
+
+class FileList(DriveModel):
+    files: tuple[DriveFile, ...] = ()
+    next_page_token: str | None = None
+    incomplete_search: bool = False
+
+
+class Change(DriveModel):
+    """One entry of the changes feed: `removed` means deleted or no longer visible to us."""
+
+    file_id: str
+    removed: bool = False
+    file: DriveFile | None = None
+    drive_id: str | None = None
+
+
+class ChangeList(DriveModel):
+    changes: tuple[Change, ...] = ()
+    next_page_token: str | None = None
+    new_start_page_token: str | None = None  # only on the last page
+
+
+class StartPageToken(DriveModel):
+    start_page_token: str
+
+
+class SharedDrive(DriveModel):
+    id: str
+    name: str = ""
+
+
+class DriveList(DriveModel):
+    drives: tuple[SharedDrive, ...] = ()
+    next_page_token: str | None = None
+
+
+FOLDER_MIME = "application/vnd.google-apps.folder"

@@ -30,6 +30,16 @@ MERCHANT_ME = "/v2/merchants/me"  # RetrieveMerchant, "me" = the token's merchan
 LOCATIONS = "/v2/locations"  # ListLocations (no paging)
 
 
+# What staff read when Square refuses a token (codes: reference README §2, ErrorCode).
+PLAIN_AUTH_ERRORS = {
+    "ACCESS_TOKEN_EXPIRED": "Square says our access has expired.",
+    "ACCESS_TOKEN_REVOKED": "Square access was revoked (from Square's dashboard or by Sous).",
+    "UNAUTHORIZED": "Square no longer accepts Sous's access (revoked or expired).",
+    "INSUFFICIENT_SCOPES": "Square access lacks a permission Sous needs; reconnect to grant it.",
+    "FORBIDDEN": "Square refused access to this merchant's data.",
+}
+
+
 def raise_for_response(response: requests.Response) -> None:
     """Square's v2 error body: {"errors": [{"category", "code", "detail"}]} (README §2)."""
     status = response.status_code
@@ -50,7 +60,7 @@ def raise_for_response(response: requests.Response) -> None:
         raise Unavailable(f"Square is not answering (HTTP {status}).", provider="square")
     if status in (401, 403):
         raise Unauthorized(
-            f"Square refused the access token ({code or status}).",
+            PLAIN_AUTH_ERRORS.get(code, "Square no longer accepts Sous's access."),
             provider="square",
             status=status,
             code=code,

@@ -28,9 +28,9 @@ export function setupDrawer() {
   const dialog = drawer();
   if (!dialog) return;
   dialog.addEventListener("close", () => {
+    // The content stays until the next Manage swaps it: a request still in flight from a
+    // form inside (e.g. Disconnect) must find its element to deliver its result.
     dialog.dataset.provider = "";
-    const body = document.getElementById("drawer-body");
-    body.innerHTML = '<p class="drawer-loading" aria-live="polite">Loading…</p>';
     // The card may have been redrawn meanwhile: find its button again by provider.
     const key = opener && opener.dataset.manage;
     const target = (key && document.querySelector(`[data-manage="${key}"]`)) || opener;

@@ -81,7 +81,11 @@ connectLive({
   onMessage(message) {
     if (message.type === "connection") {
       refreshCard(message.provider);
-      reloadDrawer(message.provider);
+      if (message.state === "not_connected") {
+        if (currentProvider() === message.provider) closeDrawer();
+      } else {
+        reloadDrawer(message.provider);
+      }
     } else if (message.type === "job") {
       handleJob(message, jobHandlers);
     }

@@ -1,0 +1,151 @@
+"""Browser tests: Debian's Chromium driven by Playwright against the real app.
+
+The app is served by uvicorn (ASGI: HTTP and websockets) in a thread of this process, so it
+shares the test database; the provider sandbox and a Celery worker run beside it. Each test
+saves screenshots under test-artifacts/screenshots/ for people to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PASSWORD, wait_for
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+# Playwright's sync API keeps an event loop in this thread; the test body still talks to the
+# database synchronously, which is safe here (nothing else runs on that loop).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytestmark = pytest.mark.e2e
+
+
+def pytest_collection_modifyitems(config, items):
+    if not Path(CHROMIUM).exists():
+        skip = pytest.mark.skip(reason="Debian's chromium is not installed (make test installs it)")
+        for item in items:
+            if "e2e" in str(item.fspath):
+                item.add_marker(skip)
+
+
+class LiveApp:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+
+@pytest.fixture
+def live_app(transactional_db, settings, sandbox):
+    """The ASGI app on a free loopback port, pointed at the sandbox, callbacks registered."""
+    import uvicorn
+    from channels.routing import ProtocolTypeRouter
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from django.core.asgi import get_asgi_application
+
+    from sous.asgi import application as sous_app
+
+    # Static files from the finders (no collectstatic in tests), websockets as in production.
+    application = ProtocolTypeRouter(
+        {
+            "http": ASGIStaticFilesHandler(get_asgi_application()),
+            "websocket": sous_app.application_mapping["websocket"],
+        }
+    )
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    settings.PUBLIC_BASE_URL = url
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+    settings.CSRF_TRUSTED_ORIGINS = [url]
+    settings.PROVIDER_SANDBOX_URL = sandbox.url
+    for key in ("square", "google"):
+        sandbox.control(
+            "POST", f"{key}/redirect-uris", json={"uri": f"{url}/integrations/callback/{key}"}
+        )
+    server = uvicorn.Server(
+        uvicorn.Config(application, log_level="warning", lifespan="off", ws="websockets-sansio")
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    wait_for(lambda: server.started, timeout=20, message="the app server did not start")
+    yield LiveApp(url)
+    server.should_exit = True
+    thread.join(20)
+    sock.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+class Screens:
+    """Saves named screenshots of a page: test-artifacts/screenshots/<test>--<name>.png."""
+
+    def __init__(self, test_name: str) -> None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.prefix = test_name
+
+    def __call__(self, page, name: str) -> Path:
+        path = ARTIFACTS / f"{self.prefix}--{name}.png"
+        page.screenshot(path=str(path), full_page=False)
+        return path
+
+
+@pytest.fixture
+def shot(request):
+    return Screens(request.node.name)
+
+
+@pytest.fixture
+def page(browser, live_app):
+    """A fresh browser context; console errors fail the test."""
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on(
+        "response",
+        lambda r: errors.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None,
+    )
+    page.console_errors = errors
+    yield page
+    context.close()
+    assert not errors, f"console errors: {errors}"
+
+
+@pytest.fixture
+def logged_in(page, live_app, owner):
+    """The owner logged in through the real login form, on Admin > Integrations."""
+    page.goto(f"{live_app.url}/accounts/login/")
+    page.fill("input[name=login]", owner.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_app.url}/admin/integrations/")
+    return page
