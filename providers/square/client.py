@@ -28,6 +28,14 @@ SQUARE_VERSION = "2025-08-20"
 TOKEN_STATUS = "/oauth2/token/status"  # RetrieveTokenStatus
 MERCHANT_ME = "/v2/merchants/me"  # RetrieveMerchant, "me" = the token's merchant
 LOCATIONS = "/v2/locations"  # ListLocations (no paging)
+# https://developer.squareup.com/reference/square/catalog-api/search-catalog-objects
+CATALOG_SEARCH = "/v2/catalog/search"  # SearchCatalogObjects: up to 1000 a page (README §3)
+# https://developer.squareup.com/reference/square/orders-api/search-orders
+ORDERS_SEARCH = "/v2/orders/search"  # SearchOrders: up to 1000 a page, 10 locations (README §7)
+
+CATALOG_PAGE_LIMIT = 1000
+ORDERS_PAGE_LIMIT = 1000
+MAX_LOCATIONS_PER_SEARCH = 10
 
 
 # What staff read when Square refuses a token (codes: reference README §2, ErrorCode).
@@ -103,6 +111,11 @@ class SquareClient:
         raise_for_response(response)
         return response.json()
 
+    def _post_raw(self, path: str, body: dict) -> bytes:
+        response = self.http.post(self.base_url + path, json=body)
+        raise_for_response(response)
+        return response.content
+
     def token_status(self) -> schemas.TokenStatus:
         return schemas.TokenStatus.model_validate(self._post(TOKEN_STATUS))
 
@@ -111,6 +124,45 @@ class SquareClient:
 
     def locations(self) -> list[schemas.Location]:
         return schemas.ListLocationsResponse.model_validate(self._get(LOCATIONS)).locations
+
+    def search_catalog(
+        self,
+        *,
+        object_types: list[str],
+        cursor: str | None = None,
+        begin_time: str | None = None,
+        include_deleted: bool = True,
+    ) -> schemas.SearchCatalogObjectsResponse:
+        """One page of SearchCatalogObjects. Paging resends the same body with the cursor.
+
+        `begin_time` (RFC 3339, exclusive) limits to objects changed since; deleted objects
+        come back with `is_deleted` when asked for (README §6).
+        """
+        body: dict = {
+            "object_types": object_types,
+            "include_deleted_objects": include_deleted,
+            "limit": CATALOG_PAGE_LIMIT,
+        }
+        if begin_time:
+            body["begin_time"] = begin_time
+        if cursor:
+            body["cursor"] = cursor
+        return schemas.SearchCatalogObjectsResponse.model_validate_json(
+            self._post_raw(CATALOG_SEARCH, body), strict=True
+        )
+
+    def search_orders(
+        self, *, location_ids: list[str], query: dict, cursor: str | None = None
+    ) -> schemas.SearchOrdersResponse:
+        """One page of SearchOrders for at most 10 locations; paging resends the same query."""
+        if not 0 < len(location_ids) <= MAX_LOCATIONS_PER_SEARCH:
+            raise ValueError(f"SearchOrders takes 1 to {MAX_LOCATIONS_PER_SEARCH} location ids")
+        body: dict = {"location_ids": location_ids, "query": query, "limit": ORDERS_PAGE_LIMIT}
+        if cursor:
+            body["cursor"] = cursor
+        return schemas.SearchOrdersResponse.model_validate_json(
+            self._post_raw(ORDERS_SEARCH, body), strict=True
+        )
 
 
 class SquareOAuth(OAuthClient):
@@ -144,3 +196,4 @@ class SquareOAuth(OAuthClient):
             },
         )
         self.raise_for_token_error(response, refusal=ApiError)
+

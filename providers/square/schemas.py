@@ -54,3 +54,159 @@ class Location(SquareModel):
 
 class ListLocationsResponse(SquareModel):
     locations: list[Location] = []
+
+
+# --- Catalog (README §6): SearchCatalogObjects ------------------------------------------------
+
+
+class Money(SquareModel):
+    amount: int
+    currency: str = ""
+
+
+class CatalogObjectCategory(SquareModel):
+    id: str
+    ordinal: int | None = None
+
+
+class CatalogItemModifierListInfo(SquareModel):
+    modifier_list_id: str
+    min_selected_modifiers: int | None = None
+    max_selected_modifiers: int | None = None
+    enabled: bool | None = None
+    ordinal: int | None = None
+
+
+class CatalogItemVariation(SquareModel):
+    item_id: str = ""
+    name: str | None = None
+    sku: str | None = None
+    ordinal: int | None = None
+    pricing_type: str | None = None
+    price_money: Money | None = None
+
+
+class CatalogModifier(SquareModel):
+    name: str | None = None
+    price_money: Money | None = None
+    on_by_default: bool | None = None
+    ordinal: int | None = None
+    modifier_list_id: str | None = None
+
+
+class CatalogCategory(SquareModel):
+    name: str | None = None
+    parent_category: CatalogObjectCategory | None = None
+
+
+class CatalogImage(SquareModel):
+    name: str | None = None
+    url: str | None = None
+
+
+class CatalogDiscount(SquareModel):
+    name: str | None = None
+    discount_type: str | None = None
+    percentage: str | None = None
+    amount_money: Money | None = None
+
+
+class CatalogModifierList(SquareModel):
+    name: str | None = None
+    selection_type: str | None = None
+    min_selected_modifiers: int | None = None
+    max_selected_modifiers: int | None = None
+    modifiers: list[CatalogObject] | None = None
+
+
+class CatalogItem(SquareModel):
+    name: str | None = None
+    description: str | None = None
+    description_plaintext: str | None = None
+    image_ids: list[str] | None = None
+    # `category_id` is deprecated since 2023-12-13 in favour of `categories` (README §6).
+    category_id: str | None = None
+    categories: list[CatalogObjectCategory] | None = None
+    modifier_list_info: list[CatalogItemModifierListInfo] | None = None
+    variations: list[CatalogObject] | None = None
+    is_archived: bool | None = None
+
+
+class CatalogObject(SquareModel):
+    type: str
+    id: str
+    updated_at: datetime | None = None
+    version: int = 0
+    is_deleted: bool = False
+    item_data: CatalogItem | None = None
+    category_data: CatalogCategory | None = None
+    item_variation_data: CatalogItemVariation | None = None
+    modifier_list_data: CatalogModifierList | None = None
+    modifier_data: CatalogModifier | None = None
+    discount_data: CatalogDiscount | None = None
+    image_data: CatalogImage | None = None
+
+
+class SearchCatalogObjectsResponse(SquareModel):
+    objects: list[CatalogObject] = []
+    cursor: str | None = None
+    latest_time: datetime | None = None
+
+
+# --- Orders (README §7): SearchOrders ---------------------------------------------------------
+
+
+class OrderSource(SquareModel):
+    name: str | None = None
+
+
+class OrderLineItemModifier(SquareModel):
+    uid: str | None = None
+    catalog_object_id: str | None = None
+    name: str | None = None
+    quantity: str | None = None
+    base_price_money: Money | None = None
+    total_price_money: Money | None = None
+
+
+class OrderLineItem(SquareModel):
+    uid: str | None = None
+    name: str | None = None
+    quantity: str
+    catalog_object_id: str | None = None
+    catalog_version: int | None = None
+    variation_name: str | None = None
+    item_type: str | None = None
+    modifiers: list[OrderLineItemModifier] | None = None
+    base_price_money: Money | None = None
+    gross_sales_money: Money | None = None
+    total_tax_money: Money | None = None
+    total_discount_money: Money | None = None
+    total_money: Money | None = None
+
+
+class Order(SquareModel):
+    id: str
+    location_id: str
+    state: str | None = None
+    version: int | None = None
+    source: OrderSource | None = None
+    line_items: list[OrderLineItem] | None = None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None = None
+    total_money: Money | None = None
+    total_tax_money: Money | None = None
+    total_discount_money: Money | None = None
+    total_tip_money: Money | None = None
+    total_service_charge_money: Money | None = None
+
+
+class SearchOrdersResponse(SquareModel):
+    orders: list[Order] = []
+    cursor: str | None = None
+
+
+# The nested catalog types refer to CatalogObject, defined after them.
+CatalogModifierList.model_rebuild()
+CatalogItem.model_rebuild()

@@ -1,1 +1,87 @@
-"""Models of the sales domain (filled by its sync issue)."""
+"""Imported sales: orders and their line items, money as integer minor units plus currency.
+
+An order is keyed by (organisation, source, external id) and carries the source's version and
+`updated_at`: re-importing a range writes only the orders that changed, never duplicates one and
+never goes back to an older version. Its lines are replaced together with it. `business_date`
+is the location's business day the order belongs to (its own time zone and cutoff), decided at
+import. Nothing here points at the connection that imported it (DESIGN: Disconnect); rows are
+written in bulk by `integrations/sync/sales.py`.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from sous.orgs.models import Organization
+
+
+class Order(models.Model):
+    class State(models.TextChoices):
+        OPEN = "OPEN", "Open"
+        COMPLETED = "COMPLETED", "Completed"
+        CANCELED = "CANCELED", "Cancelled"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=40)  # the provider key: "square"
+    external_id = models.CharField(max_length=255)
+    version = models.BigIntegerField(default=0)
+    location_external_id = models.CharField(max_length=255)
+    state = models.CharField(max_length=20, choices=State.choices)
+    source_name = models.CharField(max_length=255, blank=True)  # "Square Point of Sale"
+    business_date = models.DateField()
+    # The source's own times.
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    total_money = models.BigIntegerField()
+    total_tax_money = models.BigIntegerField(default=0)
+    total_discount_money = models.BigIntegerField(default=0)
+    total_tip_money = models.BigIntegerField(default=0)
+    total_service_charge_money = models.BigIntegerField(default=0)
+    first_imported_at = models.DateTimeField()
+    last_changed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "source", "external_id"], name="sales_order_unique_external"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "source", "location_external_id", "business_date"],
+                name="sales_order_location_day",
+            ),
+            models.Index(fields=["organization", "business_date"], name="sales_order_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} ({self.business_date})"
+
+
+class OrderLineItem(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="line_items")
+    uid = models.CharField(max_length=255)  # unique within the order
+    name = models.CharField(max_length=512, blank=True)
+    variation_name = models.CharField(max_length=255, blank=True)
+    item_type = models.CharField(max_length=40, blank=True)
+    quantity = models.DecimalField(max_digits=20, decimal_places=5)
+    catalog_object_id = models.CharField(max_length=255, blank=True)  # the variation sold
+    catalog_version = models.BigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    base_price_money = models.BigIntegerField(null=True, blank=True)
+    gross_sales_money = models.BigIntegerField(null=True, blank=True)
+    total_discount_money = models.BigIntegerField(default=0)
+    total_tax_money = models.BigIntegerField(default=0)
+    total_money = models.BigIntegerField(null=True, blank=True)
+    # [{"name", "catalog_object_id", "quantity", "base_price_money", "total_price_money"}]
+    modifiers = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order", "uid"], name="sales_line_item_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.name}"

@@ -11,8 +11,8 @@ from django.core.management import call_command
 from integrations.consumers import org_group
 from integrations.models import IntegrationConfig
 from integrations.tasks import refresh_tokens
-from tests.consent import callback_path, consent
 from tests.conftest import wait_for
+from tests.consent import callback_path, consent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
