@@ -46,7 +46,9 @@ class SandboxServer:
 @contextmanager
 def run_sandbox(argv: list[str] | None = None, timeout: float = 15.0):
     """Start the sandbox on a free loopback port; yields a `SandboxServer`."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only when the protocol says TCP, and
+    # without it every response waits ~40 ms on Nagle's algorithm.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

@@ -1,0 +1,46 @@
+"""The Drive changes feed: one log per account, oldest first (README §2.3).
+
+Drive's feed is account-wide and lists each file once, at the position of its latest change:
+a file that changes again moves to the end. Page tokens are positions in one global sequence
+(numeric strings, as Drive's are), so a start token taken before any change stays valid and
+sees every later change.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class ChangeEntry:
+    seq: int
+    file_id: str
+    time: datetime
+    removed: bool  # deleted, or no longer visible to this account
+    drive_id: str | None  # the shared drive the file is (or was last) in
+
+
+class ChangeLog:
+    def __init__(self, start: int) -> None:
+        self.last = start  # the sequence number of the newest change
+        self._logs: dict[str, OrderedDict[str, ChangeEntry]] = {}
+
+    def start_token(self) -> int:
+        return self.last + 1
+
+    def record(self, changes: list[tuple[str, str, bool, str | None]], time: datetime) -> None:
+        """Record (account sub, file id, removed, drive id) tuples as one mutation's changes."""
+        for account, file_id, removed, drive_id in changes:
+            self.last += 1
+            log = self._logs.setdefault(account, OrderedDict())
+            log.pop(file_id, None)
+            log[file_id] = ChangeEntry(self.last, file_id, time, removed, drive_id)
+
+    def since(self, account: str, token: int) -> list[ChangeEntry]:
+        """Every entry at or after `token`, oldest first."""
+        log = self._logs.get(account)
+        if not log:
+            return []
+        return [entry for entry in log.values() if entry.seq >= token]
