@@ -59,3 +59,11 @@ def callback_path(location: str) -> tuple[str, dict[str, str]]:
     """Split the provider's redirect into our callback path and its query parameters."""
     url = urlsplit(location)
     return url.path, {k: v[0] for k, v in parse_qs(url.query).items()}
+
+
+def connect_through_sandbox(client, key: str, decision: str = "allow", choice: int | None = None):
+    """Connect `key` for the client's organisation the way staff do: Connect, consent, callback."""
+    start = client.get(f"/integrations/connect/{key}/")
+    assert start.status_code == 302, start.content[:300]
+    path, params = callback_path(consent(start["Location"], decision, choice))
+    return client.get(path, params)

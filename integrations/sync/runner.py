@@ -279,9 +279,10 @@ def _summary(ctx: Context, counts: Counts) -> str:
 
 def _succeed(ctx: Context, counts: Counts, cursor) -> None:
     job = ctx.job
-    _finish(job, SyncJob.Status.SUCCEEDED, summary=_summary(ctx, counts), counts=counts)
+    # "Last synced" first, so a page reacting to the finished event already shows it.
     if job.parent_id is None:
         _mark_synced(ctx.config, job.kind, cursor)
+    _finish(job, SyncJob.Status.SUCCEEDED, summary=_summary(ctx, counts), counts=counts)
 
 
 def _mark_synced(config: IntegrationConfig, kind: str, cursor) -> None:
@@ -373,11 +374,11 @@ def _roll_up(parent_id, finished_child: SyncJob | None = None) -> None:
         elif any(c["status"] == SyncJob.Status.CANCELLED for c in children):
             _finish(parent, SyncJob.Status.CANCELLED, summary="Cancelled", counts=total)
         else:
+            if parent.config_id:
+                _mark_synced(parent.config, parent.kind, None)
             _finish(
                 parent, SyncJob.Status.SUCCEEDED, summary=action.summary(total.totals), counts=total
             )
-            if parent.config_id:
-                _mark_synced(parent.config, parent.kind, None)
     except Stop:
         pass
 

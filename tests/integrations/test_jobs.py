@@ -1,0 +1,168 @@
+"""The job machinery end to end: real worker, real Redis, real channel layer, the sandbox."""
+
+import io
+import json
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from integrations.models import IntegrationConfig, SyncJob
+from integrations.services import jobs
+from integrations.tasks import reap_stale_jobs
+from tests.conftest import wait_for
+from tests.consent import connect_through_sandbox
+from tests.integrations.test_token_secrecy import GroupListener
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def square(owner_client, org, product_on_sandbox):
+    assert connect_through_sandbox(owner_client, "square").status_code == 200
+    return IntegrationConfig.objects.get(organization=org, provider="square")
+
+
+def finished(job_id):
+    job = SyncJob.objects.get(pk=job_id)
+    return job if not job.active else None
+
+
+def test_a_sync_runs_on_a_worker_and_updates_last_synced(owner_client, square, integrations_worker):
+    response = owner_client.post("/integrations/square/actions/catalog/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 202
+    toast = json.loads(response["HX-Trigger"])["sous:toast"]
+    assert toast["message"] == "Catalog sync started. We'll notify you when it's ready."
+    job = SyncJob.objects.get()
+    assert job.requested_by is not None and job.celery_task_id
+    done = wait_for(lambda: finished(job.id), timeout=60)
+    assert done.status == "succeeded", done.error_detail
+    assert done.summary.startswith("Catalog synced:")
+    square.refresh_from_db()
+    assert square.last_synced_at is not None
+    assert "square.catalog" in square.last_synced
+
+
+def test_a_second_request_returns_the_active_job(square):
+    first, created = jobs.request(square, "catalog", {})
+    second, created_again = jobs.request(square, "catalog", {})
+    assert created and not created_again
+    assert first.pk == second.pk
+    assert SyncJob.objects.count() == 1
+
+
+def test_the_page_says_a_sync_is_already_in_progress(owner_client, square):
+    jobs.request(square, "catalog", {})
+    response = owner_client.post("/integrations/square/actions/catalog/", HTTP_HX_REQUEST="true")
+    assert json.loads(response["HX-Trigger"])["sous:toast"]["message"] == "Sync already in progress"
+
+
+def test_bad_parameters_are_refused_next_to_the_form_and_create_no_job(owner_client, square):
+    future = (timezone.now() + timedelta(days=3)).date().isoformat()
+    response = owner_client.post(
+        "/integrations/square/actions/sales/",
+        {"mode": "range", "start": "2026-01-01", "end": future},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 400
+    assert "in the future" in response.content.decode()
+    assert not SyncJob.objects.exists()
+
+
+def test_cancel_stops_a_running_job_between_pages_and_keeps_its_counts(
+    owner_client, square, product_on_sandbox, integrations_worker
+):
+    product_on_sandbox.knobs(latency_ms=150)
+    today = timezone.now().date()
+    start = (today - timedelta(days=20)).isoformat()
+    job, _ = jobs.request(
+        square, "sales", {"mode": "range", "start": start, "end": today.isoformat()}
+    )
+    wait_for(lambda: SyncJob.objects.get(pk=job.pk).progress_done > 0, timeout=60)
+    response = owner_client.post(f"/integrations/jobs/{job.pk}/cancel/")
+    assert response.status_code == 302
+    done = wait_for(lambda: finished(job.pk), timeout=60)
+    assert done.status == "cancelled"
+    assert done.counts.get("created", 0) > 0  # what was imported stays counted
+
+
+def test_progress_reaches_the_organisations_socket_in_order_and_ends_with_the_final_state(
+    square, org, other_org, integrations_worker
+):
+    mine, theirs = GroupListener(org.id), GroupListener(other_org.id)
+    job, _ = jobs.request(square, "catalog", {})
+    wait_for(lambda: finished(job.pk), timeout=60)
+    events = [m for m in mine.drain() if str(job.pk) in m]
+    assert events, "no job events were published"
+    statuses = [
+        status
+        for m in events
+        for status in ("queued", "running", "succeeded")
+        if f"'status': '{status}'" in m
+    ]
+    assert statuses[0] == "queued" and statuses[-1] == "succeeded"
+    assert statuses == sorted(statuses, key=["queued", "running", "succeeded"].index)
+    assert not [m for m in theirs.drain() if str(job.pk) in m]
+
+
+def test_the_polling_endpoint_serves_the_job_to_its_organisation_only(
+    owner_client, client_factory, outsider, square
+):
+    job, _ = jobs.request(square, "catalog", {})
+    body = owner_client.get(f"/integrations/jobs/{job.pk}/").json()
+    assert (
+        body["id"] == str(job.pk)
+        and body["status"] == "queued"
+        and body["kind"] == "square.catalog"
+    )
+    stranger = client_factory()
+    stranger.force_login(outsider)
+    assert stranger.get(f"/integrations/jobs/{job.pk}/").status_code == 404
+    assert stranger.post(f"/integrations/jobs/{job.pk}/cancel/").status_code == 404
+
+
+def test_the_sync_command_waits_and_reports_the_outcome(org, square, integrations_worker):
+    out = io.StringIO()
+    call_command(
+        "integrations_sync", org=org.slug, provider="square", kind="catalog", wait=True, stdout=out
+    )
+    assert "Catalog synced:" in out.getvalue()
+    assert SyncJob.objects.get().requested_by_label == "command"
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"org": "nope", "kind": "catalog"}, "No organisation with slug"),
+        ({"kind": "teleport"}, "has no kind 'teleport'"),
+        ({"kind": "sales", "start": "2026-02-01", "end": "2026-01-01"}, "start date"),
+    ],
+)
+def test_the_sync_command_refuses_bad_arguments_with_exit_code_2(org, square, options, message):
+    options = {"org": org.slug, "provider": "square", **options}
+    with pytest.raises(CommandError) as refused:
+        call_command("integrations_sync", **options)
+    assert refused.value.returncode == 2
+    assert message in str(refused.value)
+    assert not SyncJob.objects.exists()
+
+
+def test_the_status_command_lists_connections_and_active_jobs(org, square):
+    jobs.request(square, "catalog", {})
+    out = io.StringIO()
+    call_command("integrations_status", stdout=out)
+    text = out.getvalue()
+    assert org.slug in text and "square" in text and "Connected" in text and "healthy" in text
+    assert "square.catalog" in text
+
+
+def test_the_reaper_fails_jobs_whose_worker_vanished(square, settings):
+    job, _ = jobs.request(square, "catalog", {})
+    long_ago = timezone.now() - timedelta(hours=3)
+    SyncJob.objects.filter(pk=job.pk).update(status="running", heartbeat_at=long_ago)
+    assert reap_stale_jobs() == 1
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert "stopped unexpectedly" in job.error
