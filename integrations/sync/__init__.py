@@ -12,7 +12,22 @@ from dataclasses import dataclass, field
 from importlib import import_module
 
 # record class name -> "module.function"
-IMPORTERS: dict[str, str] = {}
+IMPORTERS: dict[str, str] = {
+    # providers/records/documents.py
+    "DocumentFile": "integrations.sync.documents.import_files",
+    "DocumentRemoved": "integrations.sync.documents.remove_files",
+    "DocumentFolderRemoved": "integrations.sync.documents.remove_folders",
+    "DocumentScanFinished": "integrations.sync.documents.finish_scan",
+    # providers/records/catalog.py
+    "CategoryRecord": "integrations.sync.catalog.import_categories",
+    "ImageRecord": "integrations.sync.catalog.import_images",
+    "ModifierListRecord": "integrations.sync.catalog.import_modifier_lists",
+    "DiscountRecord": "integrations.sync.catalog.import_discounts",
+    "ItemRecord": "integrations.sync.catalog.import_items",
+    "CatalogDeletionRecord": "integrations.sync.catalog.import_deletions",
+    # providers/records/sales.py
+    "OrderRecord": "integrations.sync.sales.import_orders",
+}
 
 
 @dataclass

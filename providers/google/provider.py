@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from providers.base import Health, Identity, OAuthEndpoints, Provider
-from providers.http import INTERACTIVE, Profile
+from collections.abc import Mapping
+
+from providers.base import Health, Identity, InvalidParams, OAuthEndpoints, Provider
+from providers.http import BACKGROUND, INTERACTIVE, Profile
 from providers.oauth import OAuthClient
 
+from . import picker
+from .actions import ScanDrive
 from .client import GoogleClient
+from .drive import KINDS
 
 PRODUCTION = {
     "authorize": "https://accounts.google.com/o/oauth2/v2/auth",
@@ -42,6 +47,9 @@ class GoogleProvider(Provider):
     )
     uses_pkce = True
     docs_url = "https://developers.google.com/identity/protocols/oauth2/web-server"
+    actions = (ScanDrive(),)
+    # The drawer's folder picker and the watched folders' availability check.
+    lookups = ("folders", "watched")
 
     def url(self, name: str) -> str:
         if self.credentials.environment == "local":
@@ -86,3 +94,39 @@ class GoogleProvider(Provider):
     def health(self, access_token: str) -> Health:
         info = self.client(access_token).userinfo()
         return Health(healthy=True, detail=f"Signed in as {info.email or info.name}")
+
+    def sync_client(self, access_token: str) -> GoogleClient:
+        return self.client(access_token, profile=BACKGROUND)
+
+    # --- Watched folders (the drawer's picker)
+
+    def lookup(self, name: str, access_token: str, params: Mapping[str, str]) -> dict:
+        if name == "folders":
+            return picker.folders(self.client(access_token), params)
+        if name == "watched":
+            return picker.watched(self.client(access_token), params)
+        raise KeyError(name)
+
+    def clean_settings(self, data: Mapping[str, str], current: dict) -> dict:
+        """Set or clear the Recipes or Invoices folder: {"folders": {kind: {id, name, path,
+        drive_id}}}. A folder comes as the picker's signed choice, never as free text."""
+        kind = data.get("kind", "")
+        if kind not in KINDS:
+            raise InvalidParams("Choose which folder to change: Recipes or Invoices.")
+        folders = dict(current.get("folders") or {})
+        if data.get("action") == "clear":
+            folders.pop(kind, None)
+        else:
+            folder = picker.read_choice(data.get("choice", ""))
+            for other, chosen in folders.items():
+                if other != kind and isinstance(chosen, dict) and chosen.get("id") == folder["id"]:
+                    raise InvalidParams(
+                        f"That folder is already your {KINDS[other]} folder. Pick another."
+                    )
+            folders[kind] = {
+                "id": str(folder["id"]),
+                "name": str(folder.get("name", ""))[:200],
+                "path": str(folder.get("path", ""))[:1000],
+                "drive_id": folder.get("drive_id") or None,
+            }
+        return {**current, "folders": folders}

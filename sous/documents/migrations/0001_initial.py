@@ -6,50 +6,91 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('orgs', '0001_initial'),
+        ("orgs", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Document',
+            name="Document",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(max_length=40)),
-                ('external_id', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('recipe', 'Recipe'), ('invoice', 'Invoice')], max_length=20)),
-                ('status', models.CharField(choices=[('active', 'Imported'), ('skipped', 'Skipped'), ('removed', 'Removed')], default='active', max_length=20)),
-                ('name', models.CharField(max_length=500)),
-                ('folder_id', models.CharField(blank=True, db_index=True, max_length=200)),
-                ('folder_path', models.CharField(blank=True, max_length=1000)),
-                ('mime_type', models.CharField(max_length=200)),
-                ('size', models.BigIntegerField(blank=True, null=True)),
-                ('checksum', models.CharField(blank=True, max_length=64)),
-                ('modified_at', models.DateTimeField(blank=True, null=True)),
-                ('version', models.CharField(blank=True, max_length=40)),
-                ('web_url', models.URLField(blank=True, max_length=1000)),
-                ('revision', models.CharField(blank=True, max_length=100)),
-                ('content', models.FileField(blank=True, max_length=500, upload_to='documents/')),
-                ('content_type', models.CharField(blank=True, max_length=200)),
-                ('content_size', models.BigIntegerField(blank=True, null=True)),
-                ('content_sha256', models.CharField(blank=True, max_length=64)),
-                ('content_revision', models.CharField(blank=True, max_length=100)),
-                ('content_fetched_at', models.DateTimeField(blank=True, null=True)),
-                ('skip_reason', models.CharField(blank=True, max_length=300)),
-                ('removed_at', models.DateTimeField(blank=True, null=True)),
-                ('removed_reason', models.CharField(blank=True, max_length=300)),
-                ('last_scan', models.CharField(blank=True, max_length=40)),
-                ('first_seen_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='documents', to='orgs.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("source", models.CharField(max_length=40)),
+                ("external_id", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("recipe", "Recipe"), ("invoice", "Invoice")], max_length=20
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Imported"),
+                            ("skipped", "Skipped"),
+                            ("removed", "Removed"),
+                        ],
+                        default="active",
+                        max_length=20,
+                    ),
+                ),
+                ("name", models.CharField(max_length=500)),
+                ("folder_id", models.CharField(blank=True, db_index=True, max_length=200)),
+                ("folder_path", models.CharField(blank=True, max_length=1000)),
+                ("mime_type", models.CharField(max_length=200)),
+                ("size", models.BigIntegerField(blank=True, null=True)),
+                ("checksum", models.CharField(blank=True, max_length=64)),
+                ("modified_at", models.DateTimeField(blank=True, null=True)),
+                ("version", models.CharField(blank=True, max_length=40)),
+                ("web_url", models.URLField(blank=True, max_length=1000)),
+                ("revision", models.CharField(blank=True, max_length=100)),
+                ("content", models.FileField(blank=True, max_length=500, upload_to="documents/")),
+                ("content_type", models.CharField(blank=True, max_length=200)),
+                ("content_size", models.BigIntegerField(blank=True, null=True)),
+                ("content_sha256", models.CharField(blank=True, max_length=64)),
+                ("content_revision", models.CharField(blank=True, max_length=100)),
+                ("content_fetched_at", models.DateTimeField(blank=True, null=True)),
+                ("skip_reason", models.CharField(blank=True, max_length=300)),
+                ("removed_at", models.DateTimeField(blank=True, null=True)),
+                ("removed_reason", models.CharField(blank=True, max_length=300)),
+                ("last_scan", models.CharField(blank=True, max_length=40)),
+                ("first_seen_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="documents",
+                        to="orgs.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-updated_at', '-id'],
-                'indexes': [models.Index(fields=['organization', 'source', 'status', 'kind'], name='documents_d_organiz_f762ab_idx'), models.Index(fields=['organization', '-content_fetched_at'], name='documents_d_organiz_641c60_idx')],
-                'constraints': [models.UniqueConstraint(fields=('organization', 'source', 'external_id'), name='one_document_per_file')],
+                "ordering": ["-updated_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["organization", "source", "status", "kind"],
+                        name="documents_d_organiz_f762ab_idx",
+                    ),
+                    models.Index(
+                        fields=["organization", "-content_fetched_at"],
+                        name="documents_d_organiz_641c60_idx",
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("organization", "source", "external_id"),
+                        name="one_document_per_file",
+                    )
+                ],
             },
         ),
     ]

@@ -1,0 +1,53 @@
+"""What staff can start from the Google drawer: Scan Now (job kind `google.scan`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+
+from providers.base import Action, InvalidParams, Page, SyncRequest
+
+from .client import GoogleClient
+from .drive import KINDS, DriveScan, plural, watched_folders
+
+
+class ScanDrive(Action):
+    """Crawl the Recipes and Invoices folders (or read Drive's changes since the last scan)
+    and import each file as a Document."""
+
+    key = "scan"
+    label = "Drive scan"
+    description = (
+        "Imports every file in your Recipes and Invoices folders and their subfolders. "
+        "Later scans only fetch what changed."
+    )
+    template = "integrations/actions/google_scan.html"
+
+    def validate(self, data: Mapping[str, str], *, settings: dict, now: datetime) -> dict:
+        if not watched_folders(settings):
+            raise InvalidParams("Choose a Recipes or Invoices folder first.")
+        return {}
+
+    def pages(self, client: GoogleClient, request: SyncRequest) -> Iterator[Page]:
+        return DriveScan(client, request).pages()
+
+    def summary(self, totals: dict[str, int]) -> str:
+        """ "Drive scanned: 42 recipes, 118 invoices (7 new)"."""
+        found = ", ".join(
+            plural(totals.get(label.lower(), 0), label.lower()[:-1]) for label in KINDS.values()
+        )
+        notes = [f"{totals.get('new', 0):,} new"]
+        notes += [
+            f"{totals[name]:,} {word}"
+            for name, word in (
+                ("updated", "changed"),
+                ("removed", "removed"),
+                ("skipped", "skipped"),
+            )
+            if totals.get(name)
+        ]
+        text = f"Drive scanned: {found} ({', '.join(notes)})"
+        for kind, label in KINDS.items():
+            if totals.get(f"unavailable:{kind}"):
+                text += f". {label} folder no longer available, pick another"
+        return text

@@ -1,0 +1,80 @@
+"""Scan Now's parameters, its finishing toast, and the watched-folder settings it reads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from providers.base import AppCredentials, InvalidParams
+from providers.google.actions import ScanDrive
+from providers.google.picker import sign_choice
+from providers.google.provider import GoogleProvider
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+RECIPES = {
+    "id": "1rec",
+    "name": "Recipes",
+    "path": "My Drive / Kitchen / Recipes",
+    "drive_id": None,
+}
+INVOICES = {"id": "1inv", "name": "Invoices", "path": "My Drive / Accounting / Invoices"}
+
+
+def provider() -> GoogleProvider:
+    return GoogleProvider(AppCredentials("id", "secret", "local", "http://127.0.0.1:9"))
+
+
+def test_the_finishing_toast_counts_recipes_invoices_and_new_files():
+    summary = ScanDrive().summary
+    assert summary({"recipes": 42, "invoices": 118, "new": 7}) == (
+        "Drive scanned: 42 recipes, 118 invoices (7 new)"
+    )
+    assert summary({"recipes": 1, "invoices": 0}) == "Drive scanned: 1 recipe, 0 invoices (0 new)"
+    assert summary({"recipes": 3, "invoices": 2, "new": 1, "removed": 2, "skipped": 1}) == (
+        "Drive scanned: 3 recipes, 2 invoices (1 new, 2 removed, 1 skipped)"
+    )
+    assert summary({"invoices": 5, "unavailable:recipe": 1}) == (
+        "Drive scanned: 0 recipes, 5 invoices (0 new). "
+        "Recipes folder no longer available, pick another"
+    )
+
+
+def test_scan_now_needs_a_watched_folder():
+    action = provider().action("scan")
+    with pytest.raises(InvalidParams, match="Choose a Recipes or Invoices folder first"):
+        action.validate({}, settings={}, now=NOW)
+    assert action.validate({}, settings={"folders": {"invoice": INVOICES}}, now=NOW) == {}
+    assert action.kind("google") == "google.scan"
+
+
+def test_a_folder_choice_from_the_picker_is_saved_with_id_name_and_path():
+    saved = provider().clean_settings(
+        {"kind": "recipe", "choice": sign_choice(RECIPES)}, {"folders": {"invoice": INVOICES}}
+    )
+    assert saved == {"folders": {"invoice": INVOICES, "recipe": RECIPES}}
+
+
+def test_a_forged_or_stale_choice_is_refused():
+    signed = sign_choice(RECIPES)
+    forged = signed[:-1] + ("A" if signed[-1] != "A" else "B")  # a tampered signature
+    with pytest.raises(InvalidParams, match="expired"):
+        provider().clean_settings({"kind": "recipe", "choice": forged}, {})
+    with pytest.raises(InvalidParams, match="expired"):
+        provider().clean_settings({"kind": "recipe", "choice": '{"id": "1rec"}'}, {})
+
+
+def test_one_folder_cannot_be_both_recipes_and_invoices():
+    with pytest.raises(InvalidParams, match="already your Recipes folder"):
+        provider().clean_settings(
+            {"kind": "invoice", "choice": sign_choice(RECIPES)}, {"folders": {"recipe": RECIPES}}
+        )
+
+
+def test_a_watched_folder_can_be_cleared():
+    current = {"folders": {"recipe": RECIPES, "invoice": INVOICES}}
+    assert provider().clean_settings({"kind": "recipe", "action": "clear"}, current) == {
+        "folders": {"invoice": INVOICES}
+    }
+    with pytest.raises(InvalidParams):
+        provider().clean_settings({"kind": "menus", "action": "clear"}, current)
