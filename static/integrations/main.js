@@ -61,6 +61,8 @@ document.body.addEventListener("htmx:afterRequest", (event) => {
 });
 
 document.body.addEventListener("htmx:responseError", (event) => {
+  // A response that carries its own toast (HX-Trigger) already explained itself.
+  if ((event.detail.xhr.getResponseHeader("HX-Trigger") || "").includes("sous:toast")) return;
   const status = event.detail.xhr.status;
   const message =
     status === 403
