@@ -161,8 +161,19 @@ class Provider:
         """Extra query parameters for the consent screen (e.g. Google's access_type)."""
         return {}
 
+    # The OAuth client class; a provider whose token calls depart from RFC 6749 subclasses it.
+    oauth_class: ClassVar[type[OAuthClient]] = OAuthClient
+
     def oauth(self) -> OAuthClient:
-        raise NotImplementedError
+        endpoints = self.endpoints()
+        return self.oauth_class(
+            provider=self.key,
+            client_id=self.credentials.client_id,
+            client_secret=self.credentials.client_secret,
+            authorize_url=endpoints.authorize_url,
+            token_url=endpoints.token_url,
+            revoke_url=endpoints.revoke_url,
+        )
 
     # --- Using a token
     def identity(self, access_token: str) -> Identity:

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 
 from providers.base import Health, Identity, InvalidParams, OAuthEndpoints, Provider
 from providers.http import BACKGROUND, INTERACTIVE, Profile
-from providers.oauth import OAuthClient
 
 from . import picker
 from .actions import ScanDrive
@@ -67,17 +66,6 @@ class GoogleProvider(Provider):
         # offline + consent: Google returns a refresh token on every consent, including a
         # reconnect (otherwise only the first consent carries one).
         return {"access_type": "offline", "prompt": "consent", "include_granted_scopes": "true"}
-
-    def oauth(self) -> OAuthClient:
-        endpoints = self.endpoints()
-        return OAuthClient(
-            provider=self.key,
-            client_id=self.credentials.client_id,
-            client_secret=self.credentials.client_secret,
-            authorize_url=endpoints.authorize_url,
-            token_url=endpoints.token_url,
-            revoke_url=endpoints.revoke_url,
-        )
 
     def client(self, access_token: str, profile: Profile = INTERACTIVE) -> GoogleClient:
         return GoogleClient(
