@@ -108,3 +108,25 @@ def test_token_sets_and_connections_never_show_tokens_in_their_repr(org, make_co
     assert "secret" not in repr(TokenSet(access_token="secret", refresh_token="secret"))
     config = make_connection(org, "square", access="EAAA-in-repr?")
     assert "EAAA" not in repr(config) and config.access_token_encrypted not in repr(config)
+
+
+@responses.activate
+def test_the_schedule_refreshes_square_tokens_older_than_six_days_and_leaves_fresh_ones(
+    org, other_org, make_connection
+):
+    from integrations.models import IntegrationConfig
+    from integrations.tasks import refresh_tokens
+
+    idle = make_connection(org, "square", expires_in=timedelta(days=20))
+    fresh = make_connection(other_org, "square", access="EAAA-fresh", expires_in=timedelta(days=29))
+    IntegrationConfig.objects.filter(pk=idle.pk).update(
+        token_refreshed_at=timezone.now() - timedelta(days=7)
+    )
+    refreshed(responses, access="EAAA-renewed")
+    assert refresh_tokens() == {"refreshed": 1, "failed": 0}
+    idle.refresh_from_db()
+    fresh.refresh_from_db()
+    assert tokens.read(idle).access_token == "EAAA-renewed"
+    assert tokens.read(fresh).access_token == "EAAA-fresh"
+    event = IntegrationEvent.objects.get(config=idle, kind="token_refreshed")
+    assert event.who == "schedule"
