@@ -14,6 +14,11 @@ TEST_ENCRYPTION_KEYS = [base64.b64encode(bytes(range(32))).decode()]
 PASSWORD = "correct horse battery staple"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last: they are the slowest and keep an event loop while they run."""
+    items.sort(key=lambda item: "/tests/e2e/" in str(item.fspath))
+
+
 # The local sandbox's OAuth apps (providers/<key>/sandbox defaults).
 SANDBOX_APPS = {
     "SQUARE_CLIENT_ID": "sq0idp-sous-local",

@@ -82,8 +82,10 @@ def live_app(transactional_db, settings, sandbox):
     sock.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per test module. Playwright's sync API keeps an event loop running in this
+    thread while it lives, which would break async_to_sync in the rest of the suite."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
