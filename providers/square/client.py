@@ -84,6 +84,22 @@ def raise_for_response(response: requests.Response) -> None:
     )
 
 
+class OrdersPage:
+    """A SearchOrders answer read in two steps: its cursor at once (a quick scan, so the next
+    page can be asked for straight away), its orders when `parse()` is called, possibly in
+    another thread. A thousand orders are a few megabytes of JSON: overlapping their parsing
+    with the next request keeps the pipe full."""
+
+    __slots__ = ("_content", "cursor")
+
+    def __init__(self, content: bytes) -> None:
+        self._content = content
+        self.cursor = schemas.SearchCursor.model_validate_json(content).cursor
+
+    def parse(self) -> schemas.SearchOrdersResponse:
+        return schemas.SearchOrdersResponse.model_validate_json(self._content, strict=True)
+
+
 class SquareClient:
     """Calls made with one access token; built per use, never stored."""
 
@@ -155,14 +171,20 @@ class SquareClient:
         self, *, location_ids: list[str], query: dict, cursor: str | None = None
     ) -> schemas.SearchOrdersResponse:
         """One page of SearchOrders for at most 10 locations; paging resends the same query."""
+        return self.search_orders_lazily(
+            location_ids=location_ids, query=query, cursor=cursor
+        ).parse()
+
+    def search_orders_lazily(
+        self, *, location_ids: list[str], query: dict, cursor: str | None = None
+    ) -> OrdersPage:
+        """The same page, read in two steps (see OrdersPage)."""
         if not 0 < len(location_ids) <= MAX_LOCATIONS_PER_SEARCH:
             raise ValueError(f"SearchOrders takes 1 to {MAX_LOCATIONS_PER_SEARCH} location ids")
         body: dict = {"location_ids": location_ids, "query": query, "limit": ORDERS_PAGE_LIMIT}
         if cursor:
             body["cursor"] = cursor
-        return schemas.SearchOrdersResponse.model_validate_json(
-            self._post_raw(ORDERS_SEARCH, body), strict=True
-        )
+        return OrdersPage(self._post_raw(ORDERS_SEARCH, body))
 
 
 class SquareOAuth(OAuthClient):
@@ -196,4 +218,3 @@ class SquareOAuth(OAuthClient):
             },
         )
         self.raise_for_token_error(response, refusal=ApiError)
-

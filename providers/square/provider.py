@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from providers.base import Health, Identity, OAuthEndpoints, Provider
-from providers.http import INTERACTIVE, Profile
+from collections.abc import Mapping
+from datetime import UTC, datetime
 
+from providers.base import Health, Identity, OAuthEndpoints, Provider
+from providers.http import BACKGROUND, INTERACTIVE, Profile
+
+from .catalog import CatalogAction
 from .client import SquareClient, SquareOAuth
+from .sales import SalesAction, clean_location_settings, locations_with_settings
 
 BASE_URLS = {
     "production": "https://connect.squareup.com",
@@ -24,6 +29,8 @@ class SquareProvider(Provider):
     # issues single-use refresh tokens that expire in 90 days instead (README §4.2).
     uses_pkce = False
     docs_url = "https://developer.squareup.com/docs/oauth-api/overview"
+    actions = (CatalogAction(), SalesAction())
+    lookups = ("locations",)
 
     def base_url(self) -> str:
         env = self.credentials.environment
@@ -73,3 +80,52 @@ class SquareProvider(Provider):
         status = self.client(access_token).token_status()
         until = status.expires_at.strftime("%-d %b %Y") if status.expires_at else "no expiry"
         return Health(healthy=True, detail=f"Token valid until {until}")
+
+    def sync_client(self, access_token: str) -> SquareClient:
+        return self.client(access_token, BACKGROUND)
+
+    def lookup(self, name: str, access_token: str, params: Mapping[str, str]) -> dict:
+        """`locations`: the merchant's locations for the Sales picker, each with its time zone,
+        whether it is included, its cutoff and the exact local window "Sync Today" would read.
+
+        `params` carry the saved choices (`exclude`, `cutoff.<id>`) so the windows shown are
+        the ones a sync will use.
+        """
+        if name != "locations":
+            raise KeyError(name)
+        getlist = getattr(params, "getlist", None)
+        settings = {
+            "excluded_locations": getlist("exclude") if getlist else [],
+            "cutoffs": {
+                key.split(".", 1)[1]: value
+                for key, value in params.items()
+                if key.startswith("cutoff.") and value
+            },
+        }
+        now = datetime.now(UTC)
+        rows = []
+        for location, included in locations_with_settings(
+            self.client(access_token).locations(), settings
+        ):
+            try:
+                clock = location.clock
+            except ValueError:  # a cutoff edited by hand into something that is not a time
+                location = type(location)(location.id, location.name, location.timezone, "00:00")
+                clock = location.clock
+            today = clock.today(now)
+            rows.append(
+                {
+                    "id": location.id,
+                    "name": location.name,
+                    "timezone": location.timezone,
+                    "status": location.status,
+                    "included": included,
+                    "cutoff": location.cutoff,
+                    "today": today,
+                    "window": clock.describe(today),
+                }
+            )
+        return {"locations": rows}
+
+    def clean_settings(self, data: Mapping[str, str], current: dict) -> dict:
+        return clean_location_settings(data, current)

@@ -150,7 +150,8 @@ class CatalogObject(SquareModel):
 class SearchCatalogObjectsResponse(SquareModel):
     objects: list[CatalogObject] = []
     cursor: str | None = None
-    latest_time: datetime | None = None
+    # Kept as Square wrote it: the next incremental run sends it back as `begin_time`.
+    latest_time: str | None = None
 
 
 # --- Orders (README §7): SearchOrders ---------------------------------------------------------
@@ -200,6 +201,12 @@ class Order(SquareModel):
     total_discount_money: Money | None = None
     total_tip_money: Money | None = None
     total_service_charge_money: Money | None = None
+
+
+class SearchCursor(SquareModel):
+    """Only the cursor of a paged answer (the rest is skipped without being built)."""
+
+    cursor: str | None = None
 
 
 class SearchOrdersResponse(SquareModel):

@@ -130,6 +130,7 @@ def page(browser, live_app):
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     page = context.new_page()
     errors: list[str] = []
+
     def on_console(msg):
         # The sandbox's consent pages have no favicon; that 404 is not ours.
         if msg.type == "error" and not msg.location.get("url", "").endswith("/favicon.ico"):
@@ -139,9 +140,11 @@ def page(browser, live_app):
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on(
         "response",
-        lambda r: errors.append(f"HTTP {r.status} {r.url}")
-        if r.status >= 400 and not r.url.endswith("/favicon.ico")
-        else None,
+        lambda r: (
+            errors.append(f"HTTP {r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico")
+            else None
+        ),
     )
     page.console_errors = errors
     yield page

@@ -1,0 +1,158 @@
+"""`make bench`: how fast Sync Sales pulls a busy merchant's history, against its ceilings.
+
+    python -m bench                 two full calendar months, 3 locations x 400 orders a day
+    python -m bench --full          two years: 3 locations x 400 orders a day x 730 days
+    python -m bench --months 4      any number of whole months ending with last month
+
+Runs against the local Square sandbox (its own process) on PostgreSQL (a dedicated
+`sous_bench` database, see bench/README.md) and prints one table. Never part of `make test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from .environment import Sandbox, configure_environment, database_url, recreate_database
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="two years (730 days)")
+    parser.add_argument("--months", type=int, default=2, help="whole months (default 2)")
+    parser.add_argument("--orders-per-day", type=int, default=400)
+    parser.add_argument("--locations", type=int, default=3)
+    parser.add_argument("--naive-sample", type=int, default=1500, help="orders (default 1500)")
+    parser.add_argument("--latency-ms", type=int, default=100, help="for the scaling runs")
+    parser.add_argument(
+        "--skip-latency", action="store_true", help="leave out the 1-vs-2 workers latency runs"
+    )
+    return parser.parse_args(argv)
+
+
+def date_range(args) -> tuple[date, date]:
+    # The last business day that has ended everywhere (US zones): two days ago in UTC terms.
+    today = datetime.now(UTC).date() - timedelta(days=2)
+    if args.full:
+        return today - timedelta(days=729), today
+    end = today.replace(day=1) - timedelta(days=1)  # the end of last month
+    start = end.replace(day=1)
+    for _ in range(args.months - 1):
+        start = (start - timedelta(days=1)).replace(day=1)
+    return start, end
+
+
+def latency_range(start: date, end: date) -> tuple[date, date]:
+    """The scaling runs use the last two whole months of the range (two chunks, two workers)."""
+    first = (end.replace(day=1) - timedelta(days=1)).replace(day=1)
+    return max(start, first), end
+
+
+def machine() -> str:
+    cores = os.cpu_count()
+    memory = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kb / 1024 / 1024:.0f} GB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip() + ", "
+                break
+    except OSError:
+        pass
+    return f"{model}{cores} cores{memory}, Python {platform.python_version()}"
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv if argv is not None else sys.argv[1:])
+    start, end = date_range(args)
+    history = (datetime.now(UTC).date() - start).days + 3
+    db_url = database_url()
+    print(
+        f"Sous bench: {start} → {end}, {args.locations} locations × {args.orders_per_day} "
+        f"orders a day; PostgreSQL {db_url.rsplit('/', 1)[-1]}; {machine()}",
+        flush=True,
+    )
+    recreate_database(db_url)
+    sandbox = Sandbox(days=history, orders_per_day=args.orders_per_day, locations=args.locations)
+    try:
+        env = configure_environment(db_url, sandbox.url)
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        from . import measure, report
+        from .connection import connect
+
+        config = connect(sandbox)
+        results = []
+        with tempfile.TemporaryDirectory(prefix="sous-bench-") as tmp:
+            spool = Path(tmp) / "pages.spool"
+            step = "fetch ceiling"
+            print(f"… {step}", flush=True)
+            fetch = measure.fetch_ceiling(config, start, end, sandbox, spool)
+            print("… write ceiling", flush=True)
+            write = measure.write_ceiling(config, spool)
+            print("… naive importer", flush=True)
+            naive = measure.naive_importer(config, spool, args.naive_sample)
+        print("… end to end, 1 worker", flush=True)
+        one = measure.end_to_end(
+            config,
+            start,
+            end,
+            workers_count=1,
+            env=env,
+            sandbox=sandbox,
+            label="end to end, 1 worker",
+        )
+        print("… end to end, 2 workers", flush=True)
+        two = measure.end_to_end(
+            config,
+            start,
+            end,
+            workers_count=2,
+            env=env,
+            sandbox=sandbox,
+            label="end to end, 2 workers",
+        )
+        results = [one, two, fetch, write, naive]
+        scaling = []
+        if not args.skip_latency:
+            sandbox.knobs(latency_ms=args.latency_ms)
+            first, last = latency_range(start, end)
+            for count in (1, 2):
+                print(f"… {args.latency_ms} ms latency, {count} worker(s)", flush=True)
+                scaling.append(
+                    measure.end_to_end(
+                        config,
+                        first,
+                        last,
+                        workers_count=count,
+                        env=env,
+                        sandbox=sandbox,
+                        label=f"{args.latency_ms} ms latency, {count} worker(s), "
+                        f"{first:%b}–{last:%b %Y}",
+                    )
+                )
+            sandbox.knobs(latency_ms=0)
+        print()
+        print(report.table(results + scaling))
+        print()
+        print(report.verdicts(one, two, fetch, write, naive, scaling))
+    finally:
+        sandbox.stop()
+
+
+if __name__ == "__main__":
+    main()

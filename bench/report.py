@@ -1,0 +1,87 @@
+"""The bench's one table, and whether the issue's targets were met."""
+
+from __future__ import annotations
+
+
+def _num(value, digits=0) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def _cpu(r) -> str:
+    def share(value):
+        return f"{value * 100:.0f}%" if value is not None else "–"
+
+    return f"{share(r.sandbox_cpu)} / {share(r.worker_cpu)} / {share(r.machine_cpu)}"
+
+
+def table(results) -> str:
+    head = (
+        "run",
+        "orders",
+        "seconds",
+        "orders/s",
+        "pages/s",
+        "rows written/s",
+        "peak worker RSS",
+        "CPU: sandbox / ours / machine",
+    )
+    rows = [
+        (
+            r.name,
+            _num(r.orders),
+            _num(r.seconds, 1),
+            _num(r.orders_per_s),
+            _num(r.pages_per_s, 1),
+            _num(r.rows_per_s),
+            f"{r.rss_mb:.0f} MB" if r.rss_mb else "–",
+            _cpu(r),
+        )
+        for r in results
+    ]
+    widths = [max(len(str(x)) for x in column) for column in zip(head, *rows, strict=True)]
+
+    def line(cells):
+        first = f"{cells[0]:<{widths[0]}}"
+        rest = [f"{c:>{w}}" for c, w in zip(cells[1:], widths[1:], strict=True)]
+        return "| " + " | ".join([first, *rest]) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    notes = [
+        "CPU, in % of one core over the run: the sandbox process, our side (the worker "
+        "processes, or this process for the ceilings), and the whole machine (everything, "
+        "PostgreSQL included).",
+        *(f"- {r.name}: {n}" for r in results for n in r.notes),
+    ]
+    return "\n".join([line(head), rule, *(line(row) for row in rows), "", *notes])
+
+
+def verdicts(one, two, fetch, write, naive, scaling) -> str:
+    lower = min(fetch.orders_per_s, write.orders_per_s)
+    checks = [
+        (
+            "end to end (1 worker) ≥ 0.6 × the lower ceiling",
+            one.orders_per_s / lower,
+            0.6,
+        ),
+        (
+            "end to end (1 worker) ≥ 20 × the naive importer",
+            one.orders_per_s / naive.orders_per_s,
+            20,
+        ),
+        (
+            "end to end (2 workers) ≥ 20 × the naive importer",
+            two.orders_per_s / naive.orders_per_s,
+            20,
+        ),
+    ]
+    lines = [
+        f"{'✔' if ratio >= target else '✖'} {text}: {ratio:.2f}×" for text, ratio, target in checks
+    ]
+    rss = max(r.rss_mb or 0 for r in (one, two))
+    lines.append(f"{'✔' if rss < 300 else '✖'} peak worker RSS under 300 MB: {rss:.0f} MB")
+    if len(scaling) == 2:
+        ratio = scaling[1].orders_per_s / scaling[0].orders_per_s
+        lines.append(f"· with sandbox latency, 2 workers vs 1: {ratio:.2f}×")
+    return "\n".join(lines)

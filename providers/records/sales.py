@@ -1,0 +1,73 @@
+"""Neutral sales records: orders and their line items, as any point of sale describes them.
+
+Providers translate their orders into these; `integrations/sync/sales.py` saves them into
+`sous.sales`. Money is integer minor units in the order's one currency; times are aware UTC
+datetimes. `business_date` is the provider's verdict on which business day the order belongs
+to (its location's own time zone and day cutoff), so reports never recompute it.
+
+Example, a completed order with one line:
+
+    OrderRecord(
+        external_id="ORD1", location_id="LOC1", version=4, state="COMPLETED",
+        source_name="Square Point of Sale", business_date=date(2024, 11, 1),
+        created_at=datetime(2024, 11, 1, 23, 5, tzinfo=UTC), updated_at=..., closed_at=...,
+        currency="USD", total=2613, tax=213, discount=0, tip=0, service_charge=0,
+        line_items=(
+            LineItemRecord(uid="li-1", name="Cappuccino", variation_name="Large",
+                           quantity="3", catalog_object_id="VAR1", catalog_version=17,
+                           base_price=800, gross_sales=2400, discount=0, tax=213, total=2613,
+                           modifiers=(AppliedModifierRecord(...),)),
+        ),
+    )
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedModifierRecord:
+    name: str
+    catalog_object_id: str = ""
+    quantity: str = "1"
+    base_price: int | None = None
+    total_price: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LineItemRecord:
+    uid: str  # unique within its order
+    name: str
+    quantity: str  # a decimal string ("2", "1.5"), as points of sale send it
+    variation_name: str = ""
+    catalog_object_id: str = ""  # the sold variation, when the line came from the catalog
+    catalog_version: int | None = None
+    item_type: str = ""
+    base_price: int | None = None
+    gross_sales: int | None = None
+    discount: int = 0
+    tax: int = 0
+    total: int | None = None
+    modifiers: tuple[AppliedModifierRecord, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    external_id: str
+    location_id: str
+    version: int  # 0 when the provider gives none
+    state: str  # OPEN | COMPLETED | CANCELED
+    business_date: date
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    currency: str
+    total: int
+    tax: int = 0
+    discount: int = 0
+    tip: int = 0
+    service_charge: int = 0
+    source_name: str = ""
+    line_items: tuple[LineItemRecord, ...] = ()

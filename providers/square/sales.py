@@ -1,0 +1,515 @@
+"""Sync Sales: Square orders -> neutral order records, by business day and location.
+
+Which orders belong to a business day (the drawer states it too): completed orders by their
+closed time, open and cancelled ones by their created time. SearchOrders takes one date filter
+per query and its sort field must match it (README §7), so each batch of at most ten locations
+is read with two queries: OPEN and CANCELED by `created_at`, COMPLETED by `closed_at`, both
+ascending, 1000 orders a page. Locations in one batch may have different time zones and
+cutoffs: the query asks for the union of their windows and each order is then kept only if it
+falls in its own location's business days (`business_day.BusinessClock`).
+
+"Sync Today" reads each location's business day under way, then every order updated since the
+last successful pull (Square can deliver offline orders up to 72 hours late, keeping their
+original `created_at`); the time of that pull is the cursor the next one starts from.
+"Sync Range" splits into one chunk per calendar month, run as parallel jobs.
+
+A job's plan (locations, clocks, queries) is fixed on its first page and kept in the
+checkpoint, so a resumed job repeats exactly the queries it began with.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from providers.base import Action, InvalidParams, Page, Progress, SyncRequest
+from providers.errors import ApiError
+from providers.records.sales import AppliedModifierRecord, LineItemRecord, OrderRecord
+
+from . import schemas
+from .business_day import DEFAULT_CUTOFF, BusinessClock, parse_cutoff
+from .client import MAX_LOCATIONS_PER_SEARCH, SquareClient
+from .prefetch import ahead
+
+MAX_RANGE_YEARS = 3
+# Offline POS orders can reach Square up to 72 hours late (README §7): a first "Sync Today"
+# also reads what changed in the three days before today.
+LATE_ORDERS = timedelta(hours=72)
+# Each incremental pull overlaps the previous one a little: search results are eventually
+# consistent, so an order updated just before a pull may only be searchable just after it.
+OVERLAP = timedelta(minutes=5)
+# Where a business day can begin relative to its local date (cutoffs from 00:00 to 23:59 and
+# offsets from UTC-12 to UTC+14): used when the locations' own zones are not known yet.
+EARLIEST_ZONE = "Etc/GMT-14"
+ONE_MS = timedelta(milliseconds=1)
+STATES_BY_STEP = {
+    "closed": ["COMPLETED"],
+    "created": ["OPEN", "CANCELED"],
+    "updated": ["OPEN", "COMPLETED", "CANCELED"],
+}
+FIELD_BY_STEP = {"closed": "closed_at", "created": "created_at", "updated": "updated_at"}
+
+
+# --- settings: which locations, and their cutoffs ---------------------------------------------
+
+
+def excluded(settings: Mapping) -> set[str]:
+    return set(settings.get("excluded_locations") or [])
+
+
+def cutoff_of(settings: Mapping, location_id: str) -> str:
+    return (settings.get("cutoffs") or {}).get(location_id) or DEFAULT_CUTOFF
+
+
+@dataclass(frozen=True)
+class SalesLocation:
+    id: str
+    name: str
+    timezone: str
+    cutoff: str
+    status: str = "ACTIVE"
+
+    @property
+    def clock(self) -> BusinessClock:
+        return BusinessClock(self.timezone, self.cutoff)
+
+
+def locations_with_settings(
+    locations: list[schemas.Location], settings: Mapping
+) -> list[tuple[SalesLocation, bool]]:
+    """Every location Square lists (inactive ones too: they have history), with its cutoff
+    and whether staff include it (all are, by default, including ones added later)."""
+    skip = excluded(settings)
+    return [
+        (
+            SalesLocation(
+                loc.id, loc.name or loc.id, loc.timezone, cutoff_of(settings, loc.id), loc.status
+            ),
+            loc.id not in skip,
+        )
+        for loc in locations
+    ]
+
+
+def clean_location_settings(data, current: dict) -> dict:
+    """The drawer's location form -> settings; InvalidParams for a bad cutoff or none chosen.
+
+    Fields: `location` (every location shown), `include` (the ticked ones), `cutoff.<id>`
+    (HH:MM), `name.<id>` and `timezone.<id>` (kept so ranges can be checked without a call).
+    """
+    getlist = getattr(data, "getlist", None)
+    shown = list(dict.fromkeys(getlist("location") if getlist else data.get("location", [])))
+    included = set(getlist("include") if getlist else data.get("include", []))
+    if not shown:
+        raise InvalidParams("No locations to choose from.")
+    unknown = included - set(shown)
+    if unknown:
+        raise InvalidParams("Choose among the listed locations.")
+    if not included:
+        raise InvalidParams("Choose at least one location.")
+    cutoffs, snapshot = {}, {}
+    for location_id in shown:
+        raw = (data.get(f"cutoff.{location_id}") or DEFAULT_CUTOFF).strip()
+        try:
+            cutoff = parse_cutoff(raw).strftime("%H:%M")
+        except ValueError:
+            raise InvalidParams(f"Cutoffs are times of day like 04:00 (got {raw[:8]!r}).") from None
+        if cutoff != DEFAULT_CUTOFF:
+            cutoffs[location_id] = cutoff
+        snapshot[location_id] = {
+            "name": (data.get(f"name.{location_id}") or "")[:200],
+            "timezone": (data.get(f"timezone.{location_id}") or "")[:64],
+        }
+    return {
+        **current,
+        "excluded_locations": sorted(set(shown) - included),
+        "cutoffs": cutoffs,
+        "locations": snapshot,
+    }
+
+
+def _latest_business_date(settings: Mapping, now: datetime) -> date:
+    """The latest business day already begun at any chosen location (for "no future end")."""
+    known = settings.get("locations") or {}
+    skip = excluded(settings)
+    days = [
+        BusinessClock(info.get("timezone") or "UTC", cutoff_of(settings, loc_id)).today(now)
+        for loc_id, info in known.items()
+        if loc_id not in skip and info.get("timezone")
+    ]
+    if days:
+        return max(days)
+    return BusinessClock(EARLIEST_ZONE).today(now)
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _month_label(first: date, last: date) -> str:
+    whole_month = first.day == 1 and last.day == calendar.monthrange(last.year, last.month)[1]
+    if whole_month and (first.year, first.month) == (last.year, last.month):
+        return f"{first:%b %Y}"
+    if first == last:
+        return f"{first.day} {first:%b %Y}"
+    return f"{first.day} {first:%b} → {last.day} {last:%b %Y}"
+
+
+# --- Square orders -> neutral records ---------------------------------------------------------
+
+
+def _amount(money: schemas.Money | None) -> int | None:
+    return money.amount if money is not None else None
+
+
+def _currency(order: schemas.Order) -> str:
+    for money in (order.total_money, order.total_tax_money, order.total_tip_money):
+        if money is not None and money.currency:
+            return money.currency
+    for line in order.line_items or ():
+        for money in (line.total_money, line.base_price_money):
+            if money is not None and money.currency:
+                return money.currency
+    return ""
+
+
+def attribution_time(order: schemas.Order) -> datetime:
+    """The time that decides an order's business day: closed time if completed, else created."""
+    if order.state == "COMPLETED" and order.closed_at is not None:
+        return order.closed_at
+    return order.created_at
+
+
+def order_record(order: schemas.Order, business_date: date) -> OrderRecord:
+    lines = []
+    seen: set[str] = set()
+    for index, line in enumerate(order.line_items or ()):
+        uid = line.uid or f"line-{index}"
+        if uid in seen:
+            uid = f"{uid}-{index}"
+        seen.add(uid)
+        lines.append(
+            LineItemRecord(
+                uid=uid,
+                name=line.name or "",
+                quantity=line.quantity,
+                variation_name=line.variation_name or "",
+                catalog_object_id=line.catalog_object_id or "",
+                catalog_version=line.catalog_version,
+                item_type=line.item_type or "",
+                base_price=_amount(line.base_price_money),
+                gross_sales=_amount(line.gross_sales_money),
+                discount=_amount(line.total_discount_money) or 0,
+                tax=_amount(line.total_tax_money) or 0,
+                total=_amount(line.total_money),
+                modifiers=tuple(
+                    AppliedModifierRecord(
+                        name=m.name or "",
+                        catalog_object_id=m.catalog_object_id or "",
+                        quantity=m.quantity or "1",
+                        base_price=_amount(m.base_price_money),
+                        total_price=_amount(m.total_price_money),
+                    )
+                    for m in line.modifiers or ()
+                ),
+            )
+        )
+    return OrderRecord(
+        external_id=order.id,
+        location_id=order.location_id,
+        version=order.version or 0,
+        state=order.state or "OPEN",
+        business_date=business_date,
+        created_at=order.created_at.astimezone(UTC),
+        updated_at=order.updated_at.astimezone(UTC),
+        closed_at=order.closed_at.astimezone(UTC) if order.closed_at else None,
+        currency=_currency(order),
+        total=_amount(order.total_money) or 0,
+        tax=_amount(order.total_tax_money) or 0,
+        discount=_amount(order.total_discount_money) or 0,
+        tip=_amount(order.total_tip_money) or 0,
+        service_charge=_amount(order.total_service_charge_money) or 0,
+        source_name=order.source.name or "" if order.source else "",
+        line_items=tuple(lines),
+    )
+
+
+# --- the action ---------------------------------------------------------------------------------
+
+
+def _iso(moment: datetime) -> str:
+    """RFC 3339 in UTC with milliseconds, as Square writes times."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class SalesAction(Action):
+    key = "sales"
+    label = "Sales sync"
+    description = "Orders with their line items, per location and business day."
+    template = "integrations/actions/square_sales.html"
+
+    # --- what staff asked for
+
+    def validate(self, data: Mapping[str, str], *, settings: dict, now: datetime) -> dict:
+        start_text = (data.get("start") or "").strip()
+        end_text = (data.get("end") or "").strip()
+        mode = data.get("mode") or ("range" if start_text or end_text else "today")
+        if mode == "today":
+            return {"mode": "today"}
+        if mode != "range":
+            raise InvalidParams("Choose Sync Today or Sync Range.")
+        if not start_text or not end_text:
+            raise InvalidParams("Choose both a start and an end date.")
+        try:
+            start, end = date.fromisoformat(start_text), date.fromisoformat(end_text)
+        except ValueError:
+            raise InvalidParams("Dates look like 2024-11-01.") from None
+        if start > end:
+            raise InvalidParams("The start date must be on or before the end date.")
+        if end > _latest_business_date(settings, now):
+            raise InvalidParams("The end date is in the future: choose today or earlier.")
+        if end >= _add_years(start, MAX_RANGE_YEARS):
+            raise InvalidParams("A range can cover at most three years.")
+        return {"mode": "range", "start": start.isoformat(), "end": end.isoformat()}
+
+    def overlaps(self, a: dict, b: dict) -> bool:
+        """An active job answers a new request when it already covers all of it."""
+        if a.get("mode") != b.get("mode"):
+            return False
+        if a.get("mode") == "today":
+            return True
+        return a["start"] <= b["start"] and b["end"] <= a["end"]
+
+    def plan(self, params: dict, *, settings: dict, now: datetime) -> list[dict]:
+        """A range becomes one chunk per calendar month (parallel child jobs)."""
+        if params.get("mode") != "range":
+            return [params]
+        first, last = date.fromisoformat(params["start"]), date.fromisoformat(params["end"])
+        chunks = []
+        while first <= last:
+            month_end = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+            chunk_end = min(last, month_end)
+            chunks.append(
+                {"mode": "range", "start": first.isoformat(), "end": chunk_end.isoformat()}
+            )
+            first = chunk_end + timedelta(days=1)
+        return chunks if len(chunks) > 1 else [params]
+
+    def summary(self, totals: dict[str, int]) -> str:
+        orders = totals.get("orders", 0)
+        new, changed = totals.get("new orders", 0), totals.get("changed orders", 0)
+        return (
+            f"Sales synced: {orders:,} order{'s' if orders != 1 else ''} "
+            f"({new:,} new, {changed:,} changed)"
+        )
+
+    # --- the work
+
+    def pages(self, client: SquareClient, request: SyncRequest) -> Iterator[Page]:
+        checkpoint = dict(request.checkpoint)
+        plan = checkpoint.get("plan") or self.make_plan(client, request)
+        # Two stages, each a page ahead of the next: while page N is saved, page N+1 is
+        # parsed and page N+2 is on its way.
+        fetched = ahead(self._fetch(client, plan, checkpoint))
+        return ahead(self._pages(plan, checkpoint, fetched))
+
+    def make_plan(self, client: SquareClient, request: SyncRequest) -> dict:
+        params, now = request.params, request.now
+        chosen = [
+            loc
+            for loc, included in locations_with_settings(client.locations(), request.settings)
+            if included
+        ]
+        clocks = {loc.id: loc.clock for loc in chosen}
+        batches = [
+            chosen[i : i + MAX_LOCATIONS_PER_SEARCH]
+            for i in range(0, len(chosen), MAX_LOCATIONS_PER_SEARCH)
+        ]
+        steps: list[dict] = []
+        days: dict[str, list[str]] = {}
+        for loc in chosen:
+            if params.get("mode") == "range":
+                first, last = params["start"], params["end"]
+            else:
+                first = last = clocks[loc.id].today(now).isoformat()
+            days[loc.id] = [first, last]
+        for batch in batches:
+            windows = [
+                clocks[loc.id].window(*(date.fromisoformat(d) for d in days[loc.id]))
+                for loc in batch
+            ]
+            low = min(start for start, _ in windows)
+            high = max(end for _, end in windows) - ONE_MS
+            # Created first: an order closing while the job runs is still read once.
+            for kind in ("created", "closed"):
+                steps.append(
+                    {
+                        "kind": kind,
+                        "ids": [loc.id for loc in batch],
+                        "lo": _iso(low),
+                        "hi": _iso(high),
+                    }
+                )
+        cursor = None
+        if params.get("mode") != "range" and chosen:
+            since_text = (request.cursor or {}).get("updated_since")
+            earliest = min(
+                clocks[loc.id].window(date.fromisoformat(days[loc.id][0]))[0] for loc in chosen
+            )
+            since = _parse(since_text) if since_text else earliest - LATE_ORDERS
+            since = min(since, now - OVERLAP)  # never an empty (refused) time range
+            for batch in batches:
+                steps.append(
+                    {
+                        "kind": "updated",
+                        "ids": [loc.id for loc in batch],
+                        "lo": _iso(since),
+                        "hi": _iso(now),
+                    }
+                )
+            cursor = {"updated_since": _iso(now - OVERLAP)}
+        if params.get("mode") == "range":
+            label = _month_label(
+                date.fromisoformat(params["start"]), date.fromisoformat(params["end"])
+            )
+        else:
+            label = "today"
+        return {
+            "locations": {loc.id: [loc.timezone, loc.cutoff, *days[loc.id]] for loc in chosen},
+            "steps": steps,
+            "cursor": cursor,
+            "label": label,
+        }
+
+    def _fetch(self, client: SquareClient, plan: dict, checkpoint: dict) -> Iterator[tuple]:
+        """Stage one (its own thread): ask for page after page as fast as cursors come back;
+        yields (step index, the query's start, the lazily parsed page)."""
+        steps = plan["steps"]
+        cursor = checkpoint.get("cursor")
+        start_at = checkpoint.get("from")
+        last_seen = checkpoint.get("last")
+        for index in range(int(checkpoint.get("step", 0)), len(steps)):
+            step = steps[index]
+            kind, field = step["kind"], FIELD_BY_STEP[step["kind"]]
+            start_at = start_at or step["lo"]
+            while True:
+                query = {
+                    "filter": {
+                        "state_filter": {"states": STATES_BY_STEP[kind]},
+                        "date_time_filter": {field: {"start_at": start_at, "end_at": step["hi"]}},
+                    },
+                    "sort": {"sort_field": field.upper(), "sort_order": "ASC"},
+                }
+                try:
+                    page = client.search_orders_lazily(
+                        location_ids=step["ids"], query=query, cursor=cursor
+                    )
+                except ApiError as exc:
+                    if exc.code != "INVALID_CURSOR" or not cursor:
+                        raise
+                    # The cursor expired: ask again from the last order time the checkpoint
+                    # saw, else from the query's own start (re-reading orders is harmless:
+                    # every write is an idempotent upsert).
+                    cursor, start_at, last_seen = None, last_seen or start_at, None
+                    continue
+                yield index, start_at, page
+                cursor = page.cursor
+                if not cursor:
+                    break
+            cursor = start_at = last_seen = None
+
+    def _pages(self, plan: dict, checkpoint: dict, fetched: Iterator[tuple]) -> Iterator[Page]:
+        """Stage two (its own thread): parse, keep each location's own business days, and
+        say where a resumed job starts."""
+        clocks = {
+            loc_id: (BusinessClock(tz, cutoff), date.fromisoformat(first), date.fromisoformat(last))
+            for loc_id, (tz, cutoff, first, last) in plan["locations"].items()
+        }
+        steps = plan["steps"]
+        done = int(checkpoint.get("orders", 0))
+        current = int(checkpoint.get("step", 0))
+        last_seen = checkpoint.get("last")
+        if not steps:
+            yield self._page([], plan, 0, None, None, done, 0)
+            return
+        try:
+            for index, start_at, page in fetched:
+                if index != current:
+                    current, last_seen = index, None
+                kind, field = steps[index]["kind"], FIELD_BY_STEP[steps[index]["kind"]]
+                records = []
+                for order in page.parse().orders:
+                    record = self._keep(order, kind, clocks)
+                    if record is not None:
+                        records.append(record)
+                    moment = getattr(order, field)
+                    if moment is not None:
+                        last_seen = max(last_seen or "", _iso(moment))
+                done += len(records)
+                if page.cursor:
+                    position = {
+                        "step": index,
+                        "cursor": page.cursor,
+                        "from": start_at,
+                        "last": last_seen,
+                    }
+                else:
+                    position = {"step": index + 1}
+                yield self._page(records, plan, len(steps), position, last_seen, done, index)
+        finally:
+            close = getattr(fetched, "close", None)
+            if close is not None:
+                close()
+
+    @staticmethod
+    def _keep(order: schemas.Order, kind: str, clocks: dict) -> OrderRecord | None:
+        """The order's record if it belongs to this step's business days, else None."""
+        found = clocks.get(order.location_id)
+        if found is None:
+            return None
+        clock, first, last = found
+        business_date = clock.date_of(attribution_time(order))
+        if kind == "updated":
+            # Today's own orders were read by the steps before: only earlier days' late ones.
+            if business_date >= first:
+                return None
+        elif not first <= business_date <= last:
+            return None  # another location's window, or the neighbouring chunk's day
+        elif order.state not in STATES_BY_STEP[kind]:
+            return None
+        return order_record(order, business_date)
+
+    def _page(
+        self, records, plan, steps: int, position, last_seen, done: int, step_index: int
+    ) -> Page:
+        finished = position is None or position.get("step", 0) >= steps
+        if finished:
+            fraction = 1.0
+        else:
+            step = plan["steps"][step_index]
+            low, high = _parse(step["lo"]), _parse(step["hi"])
+            within = 0.0
+            if last_seen and high > low:
+                within = min(1.0, max(0.0, (_parse(last_seen) - low) / (high - low)))
+            fraction = (
+                position["step"] + (within if position["step"] == step_index else 0)
+            ) / steps
+        total = done if finished else (round(done / fraction) if fraction > 0 and done else None)
+        label = plan.get("label", "")
+        message = f"{done:,} orders · {label}" if label else f"{done:,} orders"
+        checkpoint = {"plan": plan, "orders": done, **(position or {"step": steps})}
+        return Page(
+            records=records,
+            checkpoint=checkpoint,
+            progress=Progress(done=done, total=total, unit="orders", message=message),
+            cursor=plan.get("cursor"),
+        )
