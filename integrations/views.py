@@ -98,7 +98,10 @@ def start_action(request, key, action_key):
         params = action.validate(request.POST, settings=config.settings, now=timezone.now())
     except InvalidParams as exc:
         context = _action_context(config, action, provider, error=str(exc), form=request.POST)
-        return render(request, "integrations/_action.html", context, status=400)
+        # The form comes back with the reason beside it. For htmx that is a normal swap (200):
+        # browsers log every 4xx as a console error, and this is the page working as meant.
+        status = 200 if request.htmx else 400
+        return render(request, "integrations/_action.html", context, status=status)
     job, created = jobs.request(config, action_key, params, user=request.user)
     message = (
         f"{action.label} started. We'll notify you when it's ready."
@@ -161,7 +164,11 @@ def save_settings(request, key):
     try:
         config.settings = provider.clean_settings(request.POST, dict(config.settings))
     except InvalidParams as exc:
-        return _with_toast(HttpResponse(str(exc), status=400), str(exc), "error")
+        if request.htmx:  # nothing to swap: the toast says what to fix
+            response = HttpResponse(status=200)
+            response["HX-Reswap"] = "none"
+            return _with_toast(response, str(exc), "error")
+        return HttpResponse(str(exc), status=400)
     config.save(update_fields=["settings", "updated_at"])
     events.record(
         config, IntegrationEvent.Kind.SETTINGS_CHANGED, "Settings saved", actor=request.user

@@ -119,6 +119,9 @@ class Action:
         """Whether two requests would do the same work (then the active job is returned)."""
         return True
 
+    # What one chunk of `plan()` is, in the parent's progress ("14 of 24 months").
+    chunk_unit: ClassVar[str] = "chunks"
+
     def plan(self, params: dict, *, settings: dict, now: datetime) -> list[dict]:
         """Split into chunks that run as parallel child jobs; one chunk means no children."""
         return [params]

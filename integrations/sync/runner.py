@@ -138,7 +138,7 @@ def _plan_children(ctx: Context) -> bool:
             for chunk in chunks
         )
         SyncJob.objects.filter(pk=job.pk).update(
-            progress_total=len(children), progress_unit="chunks", progress_done=0
+            progress_total=len(children), progress_unit=ctx.action.chunk_unit, progress_done=0
         )
     for child in children:
         jobs.dispatch(child)
@@ -339,12 +339,18 @@ def _finish(
         _publish(job, force=True)
 
 
+def _action_of(job: SyncJob) -> Action | None:
+    return apps.provider(job.provider).action(job.kind.split(".", 1)[1])
+
+
 def _roll_up(parent_id, finished_child: SyncJob | None = None) -> None:
     """Aggregate the children's progress on the parent; finish it with the last child."""
     with transaction.atomic():
         parent = SyncJob.objects.select_for_update().filter(pk=parent_id).first()
         if parent is None or not parent.active:
             return
+        action = _action_of(parent)
+        chunk_unit = action.chunk_unit if action else "chunks"
         children = list(
             parent.children.values("status", "counts", "error", "progress_done", "progress_unit")
         )
@@ -357,16 +363,16 @@ def _roll_up(parent_id, finished_child: SyncJob | None = None) -> None:
         parent.counts = total.as_json()
         parent.progress_done = len(finished)
         parent.progress_total = len(children)
-        parent.progress_unit = "chunks"
-        parent.progress_message = f"{len(finished)} of {len(children)} chunks · {records:,} {unit}"
+        parent.progress_unit = chunk_unit
+        parent.progress_message = (
+            f"{len(finished)} of {len(children)} {chunk_unit} · {records:,} {unit}"
+        )
         parent.heartbeat_at = timezone.now()
         parent.save()
         done = len(finished) == len(children)
     if not done:
         _publish(parent, force=finished_child is not None)
         return
-    provider = apps.provider(parent.provider)
-    action = provider.action(parent.kind.split(".", 1)[1])
     failed = next((c for c in children if c["status"] == SyncJob.Status.FAILED), None)
     try:
         if failed:

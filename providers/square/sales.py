@@ -256,6 +256,7 @@ class SalesAction(Action):
     label = "Sales sync"
     description = "Orders with their line items, per location and business day."
     template = "integrations/actions/square_sales.html"
+    chunk_unit = "months"
 
     # --- what staff asked for
 
