@@ -84,7 +84,7 @@ def test_a_range_runs_as_parallel_monthly_chunks_with_one_progress(
     ]
     assert all(c.status == SyncJob.Status.SUCCEEDED for c in children)
     total = _assert_exact(product_on_sandbox, merchant, org, first, last)
-    assert job.progress_message == f"2 of 2 chunks · {total:,} orders"
+    assert job.progress_message == f"2 of 2 months · {total:,} orders"
     assert job.counts["created"] == total
     assert job.summary == f"Sales synced: {total:,} orders ({total:,} new, 0 changed)"
     square_config.refresh_from_db()
