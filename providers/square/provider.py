@@ -28,6 +28,7 @@ class SquareProvider(Provider):
     # Our server keeps the client secret, so Square's code flow applies; with PKCE Square
     # issues single-use refresh tokens that expire in 90 days instead (README §4.2).
     uses_pkce = False
+    oauth_class = SquareOAuth
     docs_url = "https://developer.squareup.com/docs/oauth-api/overview"
     actions = (CatalogAction(), SalesAction())
     lookups = ("locations",)
@@ -50,17 +51,6 @@ class SquareProvider(Provider):
         # session=false asks Square to show the login rather than reuse a dashboard session,
         # so staff see which merchant they grant (no effect in Square's own sandbox).
         return {"session": "false"}
-
-    def oauth(self) -> SquareOAuth:
-        endpoints = self.endpoints()
-        return SquareOAuth(
-            provider=self.key,
-            client_id=self.credentials.client_id,
-            client_secret=self.credentials.client_secret,
-            authorize_url=endpoints.authorize_url,
-            token_url=endpoints.token_url,
-            revoke_url=endpoints.revoke_url,
-        )
 
     def client(self, access_token: str, profile: Profile = INTERACTIVE) -> SquareClient:
         return SquareClient(self.base_url(), access_token, profile)
