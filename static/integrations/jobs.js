@@ -4,6 +4,7 @@ import { toast } from "./toasts.js";
 
 const POLL_MS = 3000;
 const announced = new Set();
+const shown = new Set();
 let polling = null;
 
 function active(status) {
@@ -33,12 +34,15 @@ function updateBars(job) {
 
 export function handleJob(job, { refreshCard, reloadDrawer }) {
   if (active(job.status)) {
-    const known = document.querySelector(`[data-job-progress="${job.id}"], [data-job="${job.id}"]`);
     updateBars(job);
-    if (!known) {
-      // A job started elsewhere (another tab, a command, the schedule): show it.
-      refreshCard(job.provider);
-      reloadDrawer(job.provider);
+    // A job this page has not drawn yet (just started here or elsewhere: another tab, a
+    // command, the schedule): fetch the card's badge and the drawer's bar once.
+    if (!shown.has(job.id)) {
+      shown.add(job.id);
+      if (!document.querySelector(`#card-${job.provider} [data-job="${job.id}"]`)) {
+        refreshCard(job.provider);
+      }
+      if (!document.querySelector(`[data-job-progress="${job.id}"]`)) reloadDrawer(job.provider);
     }
     return;
   }
