@@ -166,7 +166,7 @@ def test_a_worker_killed_mid_range_is_replaced_and_the_range_ends_exact(
     square_config, product_on_sandbox, merchant, org
 ):
     if connection.vendor != "postgresql":
-        pytest.skip("a worker in another process cannot see SQLite's in-memory test database")
+        pytest.skip("the worker process is pointed at the test database through a PostgreSQL URL")
     from sous.celery import app
 
     resize(product_on_sandbox, orders_per_day=900)
