@@ -21,7 +21,7 @@ from sous.sales.models import Order, OrderLineItem
 from sous.sales.signals import orders_imported
 
 from . import Counts
-from .catalog import NEWER, insert_rows, is_newer, postgres_cursor
+from .bulk import NEWER, insert_rows, is_newer, postgres_cursor
 
 ORDER_VALUES = (
     "version",
