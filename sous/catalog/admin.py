@@ -2,31 +2,20 @@
 
 from django.contrib import admin
 
+from sous.admin import ReadOnlyAdminMixin
+
 from .models import Category, Discount, Image, Item, ItemVariation, Modifier, ModifierList
 
 
-class ImportedAdmin(admin.ModelAdmin):
+class ImportedAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["source", "is_deleted"]
     search_fields = ["name", "external_id", "organization__name"]
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class VariationInline(admin.TabularInline):
+class VariationInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ItemVariation
     fields = ["name", "sku", "price", "currency", "is_deleted"]
     extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Item)

@@ -2,24 +2,19 @@
 
 from django.contrib import admin
 
+from sous.admin import ReadOnlyAdminMixin
+
 from .models import Order, OrderLineItem
 
 
-class LineItemInline(admin.TabularInline):
+class LineItemInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = OrderLineItem
     fields = ["name", "variation_name", "quantity", "total_money", "currency"]
     extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "external_id",
         "business_date",
@@ -33,9 +28,3 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ["external_id", "location_external_id", "organization__name"]
     date_hierarchy = "business_date"
     inlines = [LineItemInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
