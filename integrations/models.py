@@ -265,9 +265,3 @@ class SyncJob(models.Model):
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at
         return None
-
-    @property
-    def requester(self) -> str:
-        if self.requested_by_id:
-            return self.requested_by.email or self.requested_by.get_username()
-        return self.requested_by_label or "Sous"

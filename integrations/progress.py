@@ -28,12 +28,12 @@ def publish(org_id: int, payload: dict) -> None:
         log.warning("integrations.publish_failed", exc_info=True, extra={"org_id": org_id})
 
 
-def connection_payload(config, *, state: str | None = None) -> dict:
+def connection_payload(config) -> dict:
     """What the page needs to redraw a card: no secrets, just state."""
     return {
         "type": "connection",
         "provider": config.provider,
-        "state": state or config.status,
+        "state": config.status,
         "reason": config.last_error,
         "connected_as": config.connected_as,
         "last_synced_at": config.last_synced_at.isoformat() if config.last_synced_at else None,

@@ -29,10 +29,6 @@ class Card:
     missing_settings: list[str] = field(default_factory=list)
     running_job: SyncJob | None = None
 
-    @property
-    def connectable(self) -> bool:
-        return self.state in (CardState.NOT_CONNECTED, CardState.ERROR, CardState.CONNECTED)
-
 
 def card(org, key: str, *, config: IntegrationConfig | None = None, lookup: bool = True) -> Card:
     provider = apps.provider(key)
