@@ -131,12 +131,7 @@ def page(browser, live_app):
     page = context.new_page()
     errors: list[str] = []
 
-    def on_console(msg):
-        # The sandbox's consent pages have no favicon; that 404 is not ours.
-        if msg.type == "error" and not msg.location.get("url", "").endswith("/favicon.ico"):
-            errors.append(msg.text)
-
-    page.on("console", on_console)
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on(
         "response",

@@ -26,7 +26,8 @@ select{font-size:14px;padding:6px;width:100%}
 
 CONSENT = _env.from_string(
     """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sign in - Google Accounts</title>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<title>Sign in - Google Accounts</title>
 <style>{{ style }}</style></head>
 <body><main>
 <h1>{{ client.name }} wants to access your Google Account</h1>
@@ -71,7 +72,8 @@ CONSENT = _env.from_string(
 
 ERROR = _env.from_string(
     """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Error {{ status }} ({{ error }})</title>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<title>Error {{ status }} ({{ error }})</title>
 <style>{{ style }}</style></head>
 <body><main>
 <h1>Access blocked: {{ headline }}</h1>

@@ -16,7 +16,7 @@ _CONSENT = _ENV.from_string(
     """<!doctype html>
 <html lang="en">
 <head>
-<meta charset="utf-8">
+<meta charset="utf-8"><link rel="icon" href="data:,">
 <title>Square — Allow {{ app_name }}?</title>
 <style>
  body { font-family: system-ui, sans-serif; background: #f2f2f2; margin: 0; }
@@ -63,7 +63,8 @@ _CONSENT = _ENV.from_string(
 _ERROR = _ENV.from_string(
     """<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>Square — Authorization error</title></head>
+<head><meta charset="utf-8"><link rel="icon" href="data:,">
+<title>Square — Authorization error</title></head>
 <body>
 <main>
 <h1>We couldn't process this authorization request</h1>
