@@ -94,10 +94,10 @@ class OrdersPage:
 
     def __init__(self, content: bytes) -> None:
         self._content = content
-        self.cursor = schemas.SearchCursor.model_validate_json(content).cursor
+        self.cursor = schemas.from_json(schemas.SearchCursor, content).cursor
 
     def parse(self) -> schemas.SearchOrdersResponse:
-        return schemas.SearchOrdersResponse.model_validate_json(self._content, strict=True)
+        return schemas.from_json(schemas.SearchOrdersResponse, self._content)
 
 
 class SquareClient:
@@ -133,13 +133,13 @@ class SquareClient:
         return response.content
 
     def token_status(self) -> schemas.TokenStatus:
-        return schemas.TokenStatus.model_validate(self._post(TOKEN_STATUS))
+        return schemas.from_data(schemas.TokenStatus, self._post(TOKEN_STATUS))
 
     def merchant(self) -> schemas.Merchant:
-        return schemas.RetrieveMerchantResponse.model_validate(self._get(MERCHANT_ME)).merchant
+        return schemas.from_data(schemas.RetrieveMerchantResponse, self._get(MERCHANT_ME)).merchant
 
     def locations(self) -> list[schemas.Location]:
-        return schemas.ListLocationsResponse.model_validate(self._get(LOCATIONS)).locations
+        return schemas.from_data(schemas.ListLocationsResponse, self._get(LOCATIONS)).locations
 
     def search_catalog(
         self,
@@ -163,8 +163,8 @@ class SquareClient:
             body["begin_time"] = begin_time
         if cursor:
             body["cursor"] = cursor
-        return schemas.SearchCatalogObjectsResponse.model_validate_json(
-            self._post_raw(CATALOG_SEARCH, body), strict=True
+        return schemas.from_json(
+            schemas.SearchCatalogObjectsResponse, self._post_raw(CATALOG_SEARCH, body)
         )
 
     def search_orders(
@@ -198,7 +198,7 @@ class SquareOAuth(OAuthClient):
         return self.http.post(self.token_url, json=body, headers={"Square-Version": SQUARE_VERSION})
 
     def parse_token(self, data: dict) -> TokenSet:
-        token = schemas.ObtainTokenResponse.model_validate(data)
+        token = schemas.from_data(schemas.ObtainTokenResponse, data)
         return TokenSet(
             access_token=token.access_token,
             refresh_token=token.refresh_token,

@@ -4,12 +4,16 @@ shared/reference/square/openapi-subset.json). Unknown fields are ignored: Square
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict
+import msgspec
+
+T = TypeVar("T")
 
 
-class SquareModel(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+class SquareModel(msgspec.Struct, frozen=True):
+    """msgspec rather than pydantic: a SearchOrders page is a thousand orders and a few
+    megabytes of JSON, which msgspec decodes about eight times faster (see bench/README.md)."""
 
 
 class ObtainTokenResponse(SquareModel):
@@ -171,9 +175,9 @@ class OrderLineItemModifier(SquareModel):
 
 
 class OrderLineItem(SquareModel):
+    quantity: str
     uid: str | None = None
     name: str | None = None
-    quantity: str
     catalog_object_id: str | None = None
     catalog_version: int | None = None
     variation_name: str | None = None
@@ -189,12 +193,12 @@ class OrderLineItem(SquareModel):
 class Order(SquareModel):
     id: str
     location_id: str
+    created_at: datetime
+    updated_at: datetime
     state: str | None = None
     version: int | None = None
     source: OrderSource | None = None
     line_items: list[OrderLineItem] | None = None
-    created_at: datetime
-    updated_at: datetime
     closed_at: datetime | None = None
     total_money: Money | None = None
     total_tax_money: Money | None = None
@@ -214,6 +218,11 @@ class SearchOrdersResponse(SquareModel):
     cursor: str | None = None
 
 
-# The nested catalog types refer to CatalogObject, defined after them.
-CatalogModifierList.model_rebuild()
-CatalogItem.model_rebuild()
+def from_json(kind: type[T], content: bytes) -> T:
+    """`content` parsed strictly as `kind`; msgspec.ValidationError names the offending field."""
+    return msgspec.json.decode(content, type=kind)
+
+
+def from_data(kind: type[T], data: object) -> T:
+    """Already-decoded JSON (a dict) as `kind`."""
+    return msgspec.convert(data, kind)
