@@ -12,6 +12,8 @@ DEFAULT_REDIRECT_URIS = (
     "http://localhost:8000/integrations/callback/square",
     "http://127.0.0.1:8000/integrations/callback/square",
 )
+# About 70,000 closed orders of the default sizes (a few KB of JSON each).
+DEFAULT_RENDER_CACHE_MB = 256
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class SquareConfig:
     client_secret: str
     redirect_uris: tuple[str, ...]
     sizes: Sizes
+    render_cache_mb: int = DEFAULT_RENDER_CACHE_MB
 
 
 def _env_int(name: str, default: int) -> int:
@@ -93,6 +96,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="URI",
         help="a registered redirect URI, repeatable (env SANDBOX_SQUARE_REDIRECT_URIS, "
         "comma-separated; default: localhost:8000 and 127.0.0.1:8000 callbacks)",
+    )
+    group.add_argument(
+        "--square-render-cache-mb",
+        type=int,
+        default=_env_int("SANDBOX_SQUARE_RENDER_CACHE_MB", DEFAULT_RENDER_CACHE_MB),
+        help="memory for closed orders kept as served JSON, so each is rendered once "
+        f"(env SANDBOX_SQUARE_RENDER_CACHE_MB; default {DEFAULT_RENDER_CACHE_MB}; 0: none)",
     )
     defaults = Sizes()
     for size in fields(Sizes):
@@ -127,4 +137,5 @@ def config_from(args: argparse.Namespace, seed: int) -> SquareConfig:
         client_secret=getattr(args, "square_client_secret", DEFAULT_CLIENT_SECRET),
         redirect_uris=redirect_uris_from(args),
         sizes=defaults.updated(values),
+        render_cache_mb=getattr(args, "square_render_cache_mb", DEFAULT_RENDER_CACHE_MB),
     )

@@ -12,6 +12,7 @@ import re
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -40,8 +41,8 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def json_response(body: dict) -> Response:
-    content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-    return Response(content, media_type="application/json")
+    # orjson: compact UTF-8 like Square's, and about ten times faster on a page of orders.
+    return Response(orjson.dumps(body), media_type="application/json")
 
 
 def _square_version(request: Request) -> str:
@@ -364,8 +365,10 @@ class SquareApi:
         overlay = state.overlay()
 
         def page() -> bytes:
-            answer = search_page(state.generator, overlay, plan, body.get("cursor"), now_ms())
-            return json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
+            answer = search_page(
+                state.generator, overlay, plan, body.get("cursor"), now_ms(), state.rendered
+            )
+            return orjson.dumps(answer)
 
         content = await run_in_threadpool(page)
         return Response(content, media_type="application/json")

@@ -14,6 +14,7 @@ from . import cursor as cursors
 from .errors import SquareError, bad_request
 from .merchants import Merchant
 from .orders import OrderGenerator
+from .rendered import RenderedOrders
 from .timefmt import parse_rfc3339_us
 from .timeline import Key, Overlay, Window, entry, resolve, walk
 
@@ -200,8 +201,9 @@ def search_page(
     plan: SearchPlan,
     cursor: object,
     now_ms: int,
+    rendered: RenderedOrders | None = None,
 ) -> dict:
-    """One SearchOrders response body."""
+    """One SearchOrders response body (orders kept by `rendered` come as JSON fragments)."""
     after: Key | None = None
     first_request_ms = now_ms
     if cursor is not None:
@@ -227,7 +229,7 @@ def search_page(
         if plan.return_entries:
             body["order_entries"] = [entry(gen, overlay, k, first_request_ms) for k in keys]
         else:
-            body["orders"] = [resolve(gen, overlay, k, first_request_ms) for k in keys]
+            body["orders"] = [resolve(gen, overlay, k, first_request_ms, rendered) for k in keys]
     if more:
         body["cursor"] = cursors.encode(
             {"k": list(keys[-1]), "n": first_request_ms}, plan.fingerprint

@@ -21,6 +21,7 @@ from .ground_truth import GroundTruth, ground_truth
 from .merchants import Location, Merchant, build_merchants
 from .oauth import Client, OAuthStore
 from .orders import ADDED_SERIAL_BASE, CLOSED_STATES, INDEX_LIMIT, VERSION, OrderGenerator
+from .rendered import RenderedOrders
 from .timefmt import now_ms
 from .timeline import Overlay, StoredOrder
 
@@ -52,6 +53,7 @@ class SquareState:
         self.config = config
         self.lock = threading.RLock()
         self.clock_offset = 0.0
+        self.rendered = RenderedOrders(config.render_cache_mb * 1024 * 1024)
         self.reset()
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -70,6 +72,7 @@ class SquareState:
 
     def _load(self, sizes: Sizes) -> None:
         self.data = dataset(self.config.seed, sizes)
+        self.rendered.clear()  # other sizes, other orders
         self.catalogs = {
             index: CatalogStore(copy.deepcopy(objects))
             for index, objects in self.data.catalogs.items()

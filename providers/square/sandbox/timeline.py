@@ -14,6 +14,8 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+import orjson
+
 from .merchants import Location
 from .orders import (
     ADDED_SERIAL_BASE,
@@ -23,6 +25,7 @@ from .orders import (
     OrderGenerator,
     local_ordinal,
 )
+from .rendered import RenderedOrders
 
 Key = tuple[int, int, int]  # (timestamp ms, location key, serial)
 FIELDS = ("created_at", "updated_at", "closed_at")
@@ -174,12 +177,20 @@ def walk(
     return heapq.merge(*streams, reverse=window.desc)
 
 
-def resolve(gen: OrderGenerator, overlay: Overlay, key: Key, now_ms: int) -> dict:
-    """The full Order behind a key."""
+def resolve(
+    gen: OrderGenerator,
+    overlay: Overlay,
+    key: Key,
+    now_ms: int,
+    rendered: RenderedOrders | None = None,
+) -> dict | orjson.Fragment:
+    """The full Order behind a key: a dict, or its JSON when `rendered` keeps it encoded."""
     _, loc_key, serial = key
     stored = overlay.by_serial.get((loc_key, serial))
     if stored is not None:
         return stored.order
+    if rendered is not None:
+        return rendered.order(gen, loc_key, serial, now_ms)
     day, index = divmod(serial, INDEX_LIMIT)
     return gen.build(gen.locations[loc_key], day, index, now_ms)
 
