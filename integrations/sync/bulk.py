@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import orjson
 from django.db import connection, models
 
 SQLITE_DEFAULT_MAX_VARIABLES = 999
@@ -41,7 +42,8 @@ def _postgres_value(value, internal_type: str):
     if internal_type == "JSONField" and value is not None:
         from psycopg.types.json import Jsonb
 
-        return Jsonb(value)
+        # orjson: a page has thousands of small JSON values (line items' modifiers).
+        return Jsonb(value, dumps=orjson.dumps)
     return value
 
 

@@ -21,7 +21,10 @@ class Order(models.Model):
         COMPLETED = "COMPLETED", "Completed"
         CANCELED = "CANCELED", "Cancelled"
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique constraint and both indexes below lead with it.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     source = models.CharField(max_length=40)  # the provider key: "square"
     external_id = models.CharField(max_length=255)
     version = models.BigIntegerField(default=0)
@@ -61,7 +64,10 @@ class Order(models.Model):
 
 
 class OrderLineItem(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="line_items")
+    # No index of its own: the (order, uid) unique constraint leads with it.
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="line_items", db_index=False
+    )
     uid = models.CharField(max_length=255)  # unique within the order
     name = models.CharField(max_length=512, blank=True)
     variation_name = models.CharField(max_length=255, blank=True)
