@@ -53,6 +53,12 @@ def latency_range(start: date, end: date) -> tuple[date, date]:
     return max(start, first), end
 
 
+def render_cache_mb(args, start: date, end: date) -> int:
+    """Room for every order of the range as served JSON (about 3.5 KB each), with a margin."""
+    orders = args.locations * args.orders_per_day * ((end - start).days + 1) * 1.35
+    return int(orders * 4096 / 1024 / 1024) + 64
+
+
 def machine() -> str:
     cores = os.cpu_count()
     memory = ""
@@ -83,7 +89,12 @@ def main(argv=None) -> None:
         flush=True,
     )
     recreate_database(db_url)
-    sandbox = Sandbox(days=history, orders_per_day=args.orders_per_day, locations=args.locations)
+    sandbox = Sandbox(
+        days=history,
+        orders_per_day=args.orders_per_day,
+        locations=args.locations,
+        render_cache_mb=render_cache_mb(args, start, end),
+    )
     try:
         env = configure_environment(db_url, sandbox.url)
         import django
@@ -97,6 +108,8 @@ def main(argv=None) -> None:
 
         config = connect(sandbox)
         results = []
+        print("… sandbox warm-up (every page once, not timed)", flush=True)
+        measure.warm_sandbox(config, start, end)
         with tempfile.TemporaryDirectory(prefix="sous-bench-") as tmp:
             spool = Path(tmp) / "pages.spool"
             step = "fetch ceiling"

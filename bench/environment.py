@@ -86,7 +86,9 @@ def configure_environment(db_url: str, sandbox_url: str) -> dict:
 class Sandbox:
     """`python -m providers.sandbox` in its own process (its own core, as Square would be)."""
 
-    def __init__(self, *, days: int, orders_per_day: int, locations: int) -> None:
+    def __init__(
+        self, *, days: int, orders_per_day: int, locations: int, render_cache_mb: int
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
@@ -104,6 +106,8 @@ class Sandbox:
                 str(orders_per_day),
                 "--square-days",
                 str(days),
+                "--square-render-cache-mb",
+                str(render_cache_mb),
             ],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
