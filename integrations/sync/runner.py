@@ -154,6 +154,7 @@ def _work(ctx: Context, lock) -> None:
     transient_failures = 0
     stale_token = False
     last_cursor = job.checkpoint.get("_cursor")
+    lock_extended = time.monotonic()
     while True:
         try:
             token = tokens.access_token(config, stale=stale_token)
@@ -172,7 +173,9 @@ def _work(ctx: Context, lock) -> None:
                     last_cursor = page.cursor
                 _save_page(job, page, counts, last_cursor)
                 transient_failures = 0
-                lock.extend(settings.INTEGRATIONS_JOB_LOCK_SECONDS, replace_ttl=True)
+                if time.monotonic() - lock_extended > settings.INTEGRATIONS_JOB_LOCK_SECONDS / 4:
+                    lock.extend(settings.INTEGRATIONS_JOB_LOCK_SECONDS, replace_ttl=True)
+                    lock_extended = time.monotonic()
                 if _cancel_requested(job):
                     _finish(
                         job, SyncJob.Status.CANCELLED, summary=f"Cancelled: {_summary(ctx, counts)}"
@@ -249,7 +252,10 @@ def _save_page(job: SyncJob, page, counts: Counts, cursor) -> None:
     job.heartbeat_at = timezone.now()
     job.save(update_fields=fields)
     if job.parent_id:
-        _roll_up(job.parent_id)
+        # The parent's aggregate is only for display (a finished child always rolls up): its
+        # few queries and row lock are not worth paying on every page of every chunk.
+        if _due(_last_rolled_up, str(job.parent_id)):
+            _roll_up(job.parent_id)
     else:
         _publish(job)
 
@@ -373,6 +379,7 @@ def _roll_up(parent_id, finished_child: SyncJob | None = None) -> None:
     if not done:
         _publish(parent, force=finished_child is not None)
         return
+    _last_rolled_up.pop(str(parent_id), None)
     failed = next((c for c in children if c["status"] == SyncJob.Status.FAILED), None)
     try:
         if failed:
@@ -390,15 +397,23 @@ def _roll_up(parent_id, finished_child: SyncJob | None = None) -> None:
 
 
 _last_published: dict[str, float] = {}
+_last_rolled_up: dict[str, float] = {}
+
+
+def _due(last: dict[str, float], key: str) -> bool:
+    """True at most once per PUBLISH_INTERVAL for `key`, and records it."""
+    now = time.monotonic()
+    if now - last.get(key, 0.0) < PUBLISH_INTERVAL:
+        return False
+    last[key] = now
+    return True
 
 
 def _publish(job: SyncJob, *, force: bool = False) -> None:
     """Throttled progress events: at most one per PUBLISH_INTERVAL per job, finals always."""
     key = str(job.id)
-    now = time.monotonic()
-    if not force and job.active and now - _last_published.get(key, 0.0) < PUBLISH_INTERVAL:
+    if not _due(_last_published, key) and not force and job.active:
         return
-    _last_published[key] = now
     if not job.active:
         _last_published.pop(key, None)
     progress.publish(job.organization_id, jobs.job_payload(job))
