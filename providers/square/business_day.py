@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_CUTOFF = "00:00"
@@ -48,7 +49,7 @@ class BusinessClock:
 
     def start(self, day: date) -> datetime:
         """The UTC instant business day `day` begins."""
-        return datetime.combine(day, self.at, tzinfo=self.tz).astimezone(UTC)
+        return _day_start(self.tz, self.at, day)
 
     def window(self, first: date, last: date | None = None) -> tuple[datetime, datetime]:
         """[start, end) in UTC of business days `first`..`last` (inclusive)."""
@@ -75,3 +76,9 @@ class BusinessClock:
             return f"{value:%a} {value.day} {value:%b %H:%M}"
 
         return f"{local(start)} → {local(end)}, {self.timezone}"
+
+
+@lru_cache(maxsize=4096)
+def _day_start(tz: ZoneInfo, at: time, day: date) -> datetime:
+    # Cached: a sync asks for the same few days' bounds for every order it reads.
+    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
