@@ -456,13 +456,16 @@ class SalesAction(Action):
                     current, last_seen = index, None
                 kind, field = steps[index]["kind"], FIELD_BY_STEP[steps[index]["kind"]]
                 records = []
+                latest = None
                 for order in page.parse().orders:
                     record = self._keep(order, kind, clocks)
                     if record is not None:
                         records.append(record)
                     moment = getattr(order, field)
-                    if moment is not None:
-                        last_seen = max(last_seen or "", _iso(moment))
+                    if moment is not None and (latest is None or moment > latest):
+                        latest = moment
+                if latest is not None:
+                    last_seen = max(last_seen or "", _iso(latest))
                 done += len(records)
                 if page.cursor:
                     position = {
