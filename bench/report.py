@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
+NEARLY_DOUBLE = 1.8  # the "two workers nearly double one worker's speed"
+
 
 def _num(value, digits=0) -> str:
     if value is None:
@@ -83,5 +87,14 @@ def verdicts(one, two, fetch, write, naive, scaling) -> str:
     lines.append(f"{'✔' if rss < 300 else '✖'} peak worker RSS under 300 MB: {rss:.0f} MB")
     if len(scaling) == 2:
         ratio = scaling[1].orders_per_s / scaling[0].orders_per_s
-        lines.append(f"· with sandbox latency, 2 workers vs 1: {ratio:.2f}×")
+        line = f"{'✔' if ratio >= NEARLY_DOUBLE else '✖'} with sandbox latency, 2 workers vs 1: "
+        line += f"{ratio:.2f}×"
+        busy, cores = scaling[0].machine_cpu, os.cpu_count() or 1
+        if busy:
+            # A second worker can only use what the first left of the machine's cores.
+            line += (
+                f" (this machine allows at most {min(2.0, cores / busy):.2f}×: one worker "
+                f"already keeps {busy:.2f} of its {cores} cores busy)"
+            )
+        lines.append(line)
     return "\n".join(lines)
