@@ -3,6 +3,8 @@
     python -m bench                 two full calendar months, 3 locations x 400 orders a day
     python -m bench --full          two years: 3 locations x 400 orders a day x 730 days
     python -m bench --months 4      any number of whole months ending with last month
+    python -m bench --latency-only --latency-ms 500
+                                    only the 1-vs-2 workers runs, with that sandbox latency
 
 Runs against the local Square sandbox (its own process) on PostgreSQL (a dedicated
 `sous_bench` database, see bench/README.md) and prints one table. Never part of `make test`.
@@ -31,6 +33,9 @@ def parse_args(argv):
     parser.add_argument("--latency-ms", type=int, default=100, help="for the scaling runs")
     parser.add_argument(
         "--skip-latency", action="store_true", help="leave out the 1-vs-2 workers latency runs"
+    )
+    parser.add_argument(
+        "--latency-only", action="store_true", help="only the 1-vs-2 workers latency runs"
     )
     return parser.parse_args(argv)
 
@@ -107,8 +112,15 @@ def main(argv=None) -> None:
         from .connection import connect
 
         config = connect(sandbox)
-        results = []
         print("… sandbox warm-up (every page once, not timed)", flush=True)
+        if args.latency_only:
+            measure.warm_sandbox(config, *latency_range(start, end))
+            scaling = latency_runs(args, config, env, sandbox, start, end)
+            print()
+            print(report.table(scaling))
+            print()
+            print(report.scaling_verdict(scaling))
+            return
         measure.warm_sandbox(config, start, end)
         with tempfile.TemporaryDirectory(prefix="sous-bench-") as tmp:
             spool = Path(tmp) / "pages.spool"
@@ -140,31 +152,37 @@ def main(argv=None) -> None:
             label="end to end, 2 workers",
         )
         results = [one, two, fetch, write, naive]
-        scaling = []
-        if not args.skip_latency:
-            sandbox.knobs(latency_ms=args.latency_ms)
-            first, last = latency_range(start, end)
-            for count in (1, 2):
-                print(f"… {args.latency_ms} ms latency, {count} worker(s)", flush=True)
-                scaling.append(
-                    measure.end_to_end(
-                        config,
-                        first,
-                        last,
-                        workers_count=count,
-                        env=env,
-                        sandbox=sandbox,
-                        label=f"{args.latency_ms} ms latency, {count} worker(s), "
-                        f"{first:%b}–{last:%b %Y}",
-                    )
-                )
-            sandbox.knobs(latency_ms=0)
+        scaling = [] if args.skip_latency else latency_runs(args, config, env, sandbox, start, end)
         print()
         print(report.table(results + scaling))
         print()
         print(report.verdicts(one, two, fetch, write, naive, scaling))
     finally:
         sandbox.stop()
+
+
+def latency_runs(args, config, env, sandbox, start: date, end: date) -> list:
+    """End to end with 1, then 2 workers, with `--latency-ms` on every sandbox request."""
+    from . import measure
+
+    sandbox.knobs(latency_ms=args.latency_ms)
+    first, last = latency_range(start, end)
+    runs = []
+    for count in (1, 2):
+        print(f"… {args.latency_ms} ms latency, {count} worker(s)", flush=True)
+        runs.append(
+            measure.end_to_end(
+                config,
+                first,
+                last,
+                workers_count=count,
+                env=env,
+                sandbox=sandbox,
+                label=f"{args.latency_ms} ms latency, {count} worker(s), {first:%b}–{last:%b %Y}",
+            )
+        )
+    sandbox.knobs(latency_ms=0)
+    return runs
 
 
 if __name__ == "__main__":

@@ -85,16 +85,23 @@ def verdicts(one, two, fetch, write, naive, scaling) -> str:
     ]
     rss = max(r.rss_mb or 0 for r in (one, two))
     lines.append(f"{'✔' if rss < 300 else '✖'} peak worker RSS under 300 MB: {rss:.0f} MB")
-    if len(scaling) == 2:
-        ratio = scaling[1].orders_per_s / scaling[0].orders_per_s
-        line = f"{'✔' if ratio >= NEARLY_DOUBLE else '✖'} with sandbox latency, 2 workers vs 1: "
-        line += f"{ratio:.2f}×"
-        busy, cores = scaling[0].machine_cpu, os.cpu_count() or 1
-        if busy:
-            # A second worker can only use what the first left of the machine's cores.
-            line += (
-                f" (this machine allows at most {min(2.0, cores / busy):.2f}×: one worker "
-                f"already keeps {busy:.2f} of its {cores} cores busy)"
-            )
-        lines.append(line)
+    verdict = scaling_verdict(scaling)
+    if verdict:
+        lines.append(verdict)
     return "\n".join(lines)
+
+
+def scaling_verdict(scaling) -> str:
+    if len(scaling) != 2:
+        return ""
+    ratio = scaling[1].orders_per_s / scaling[0].orders_per_s
+    line = f"{'✔' if ratio >= NEARLY_DOUBLE else '✖'} with sandbox latency, 2 workers vs 1: "
+    line += f"{ratio:.2f}×"
+    busy, cores = scaling[0].machine_cpu, os.cpu_count() or 1
+    if busy:
+        # A second worker can only use what the first left of the machine's cores.
+        line += (
+            f" (this machine allows at most {min(2.0, cores / busy):.2f}×: one worker "
+            f"already keeps {busy:.2f} of its {cores} cores busy)"
+        )
+    return line
