@@ -171,14 +171,17 @@ def _work(ctx: Context, lock) -> None:
                 counts.add(page_counts)
                 if page.cursor is not None:
                     last_cursor = page.cursor
-                _save_page(job, page, counts, last_cursor)
+                wanted = _save_page(job, page, counts, last_cursor)
                 transient_failures = 0
                 if time.monotonic() - lock_extended > settings.INTEGRATIONS_JOB_LOCK_SECONDS / 4:
                     lock.extend(settings.INTEGRATIONS_JOB_LOCK_SECONDS, replace_ttl=True)
                     lock_extended = time.monotonic()
-                if _cancel_requested(job):
+                if not wanted:
                     _finish(
-                        job, SyncJob.Status.CANCELLED, summary=f"Cancelled: {_summary(ctx, counts)}"
+                        job,
+                        SyncJob.Status.CANCELLED,
+                        summary=f"Cancelled: {_summary(ctx, counts)}",
+                        counts=counts,
                     )
                     return
                 if time.monotonic() > slice_ends:
@@ -239,18 +242,26 @@ def _backoff(exc: ProviderError, attempt: int) -> float:
     return random.uniform(0, min(MAX_BACKOFF, 2.0**attempt))  # noqa: S311
 
 
-def _save_page(job: SyncJob, page, counts: Counts, cursor) -> None:
+def _save_page(job: SyncJob, page, counts: Counts, cursor) -> bool:
+    """Checkpoint a saved page; False when staff asked to cancel the job meanwhile."""
     job.checkpoint = {**page.checkpoint, "_cursor": cursor} if cursor else dict(page.checkpoint)
     job.counts = counts.as_json()
-    fields = ["checkpoint", "counts", "heartbeat_at"]
+    job.heartbeat_at = timezone.now()
+    updates = {"checkpoint": job.checkpoint, "counts": job.counts, "heartbeat_at": job.heartbeat_at}
     if page.progress is not None:
         job.progress_done = page.progress.done
         job.progress_total = page.progress.total
         job.progress_unit = page.progress.unit
         job.progress_message = page.progress.message[:200]
-        fields += ["progress_done", "progress_total", "progress_unit", "progress_message"]
-    job.heartbeat_at = timezone.now()
-    job.save(update_fields=fields)
+        updates.update(
+            progress_done=job.progress_done,
+            progress_total=job.progress_total,
+            progress_unit=job.progress_unit,
+            progress_message=job.progress_message,
+        )
+    # One statement saves the checkpoint and reads the cancel flag: nothing is saved once a
+    # cancel is requested, and the caller finishes the job with the counts it holds.
+    wanted = SyncJob.objects.filter(pk=job.pk, cancel_requested=False).update(**updates)
     if job.parent_id:
         # The parent's aggregate is only for display (a finished child always rolls up): its
         # few queries and row lock are not worth paying on every page of every chunk.
@@ -258,11 +269,7 @@ def _save_page(job: SyncJob, page, counts: Counts, cursor) -> None:
             _roll_up(job.parent_id)
     else:
         _publish(job)
-
-
-def _cancel_requested(job: SyncJob) -> bool:
-    flags = SyncJob.objects.filter(pk=job.pk).values_list("cancel_requested", flat=True)
-    return bool(flags and flags[0])
+    return bool(wanted)
 
 
 def _continue_later(job: SyncJob) -> None:
