@@ -27,6 +27,7 @@ class RenderedOrders:
         self.size = 0
         self._lock = threading.Lock()
         self._by_serial: OrderedDict[Serial, bytes] = OrderedDict()
+        self._generator: OrderGenerator | None = None  # whose orders are kept
 
     def __len__(self) -> int:
         return len(self._by_serial)
@@ -34,14 +35,13 @@ class RenderedOrders:
     def __contains__(self, key: Serial) -> bool:
         return key in self._by_serial
 
-    def clear(self) -> None:
-        with self._lock:
-            self._by_serial.clear()
-            self.size = 0
-
     def order(self, gen: OrderGenerator, loc_key: int, serial: int, now_ms: int):
         """The generated order behind a serial: a dict, or its JSON as an `orjson.Fragment`."""
         with self._lock:
+            if gen is not self._generator:  # other seed or sizes (a reset): other orders
+                self._by_serial.clear()
+                self.size = 0
+                self._generator = gen
             encoded = self._by_serial.get((loc_key, serial))
             if encoded is not None:
                 self._by_serial.move_to_end((loc_key, serial))
@@ -52,7 +52,7 @@ class RenderedOrders:
             return order
         encoded = orjson.dumps(order)
         with self._lock:
-            if (loc_key, serial) not in self._by_serial:
+            if gen is self._generator and (loc_key, serial) not in self._by_serial:
                 self._by_serial[(loc_key, serial)] = encoded
                 self.size += len(encoded)
             while self.size > self.budget and self._by_serial:

@@ -72,7 +72,6 @@ class SquareState:
 
     def _load(self, sizes: Sizes) -> None:
         self.data = dataset(self.config.seed, sizes)
-        self.rendered.clear()  # other sizes, other orders
         self.catalogs = {
             index: CatalogStore(copy.deepcopy(objects))
             for index, objects in self.data.catalogs.items()

@@ -96,3 +96,17 @@ def test_the_least_recently_served_orders_go_first_beyond_the_budget(data):
     assert rendered.size == size  # a kept order is not rendered or added again
     assert (loc.key, serials[-1]) in rendered
     assert (loc.key, serials[0]) not in rendered
+
+
+def test_orders_of_other_sizes_are_never_served_from_the_cache(data):
+    rendered = RenderedOrders(64 * 1024 * 1024)
+    other = dataset(11, Sizes(merchants=1, locations=2, orders_per_day=90, days=40, items=20))
+    loc = data.merchants[0].locations[0]
+    serial = date(2026, 5, 20).toordinal() * INDEX_LIMIT
+
+    before = orjson.dumps(rendered.order(data.generator, loc.key, serial, NOW))
+    after = orjson.dumps(rendered.order(other.generator, loc.key, serial, NOW))
+
+    assert after == orjson.dumps(other.generator.build(loc, serial // INDEX_LIMIT, 0, NOW))
+    assert after != before
+    assert len(rendered) == 1
