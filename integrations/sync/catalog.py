@@ -3,8 +3,9 @@
 Each importer writes one page of one record type with a few set-based statements per table,
 whatever the page size: one SELECT for what exists, one INSERT .. ON CONFLICT DO UPDATE for
 what is new or newer (on PostgreSQL COPYed into a staging table and merged, on SQLite as
-multi-row VALUES), and one statement each to replace the relations of the items written. Unchanged rows
-(same source version) are not written at all, and a row never goes back to an older version.
+multi-row VALUES), and one statement each to replace the relations of the items written.
+Unchanged rows (same source version) are not written at all, and a row never goes back to an
+older version.
 Objects deleted at the source are marked deleted, never removed.
 
 The statements themselves are in bulk.py, shared with the other importers.

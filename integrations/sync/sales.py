@@ -4,9 +4,10 @@ A page of orders (up to a thousand) is written with a fixed handful of statement
 its size. On PostgreSQL: the page is COPYed into a staging table and merged with one
 INSERT .. ON CONFLICT DO UPDATE, whose guard skips orders already stored at that version
 (RETURNING says which rows were inserted and which updated), then one DELETE of the old lines
-of the updated ones (when there are any) and the new lines, COPYed and merged likewise. On SQLite the stored versions are read
-first (one SELECT) and only new or newer orders are sent. A row never goes back to an older
-version, re-syncing a range never duplicates anything, and memory is one page.
+of the updated ones (when there are any) and the new lines, COPYed and merged likewise. On
+SQLite the stored versions are read first (one SELECT) and only new or newer orders are sent.
+A row never goes back to an older version, re-syncing a range never duplicates anything, and
+memory is one page.
 """
 
 from __future__ import annotations
