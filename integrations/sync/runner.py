@@ -265,7 +265,7 @@ def _save_page(job: SyncJob, page, counts: Counts, cursor) -> bool:
     if job.parent_id:
         # The parent's aggregate is only for display (a finished child always rolls up): its
         # few queries and row lock are not worth paying on every page of every chunk.
-        if _due(_last_rolled_up, str(job.parent_id)):
+        if _roll_up_due(job.parent_id):
             _roll_up(job.parent_id)
     else:
         _publish(job)
@@ -407,20 +407,22 @@ _last_published: dict[str, float] = {}
 _last_rolled_up: dict[str, float] = {}
 
 
-def _due(last: dict[str, float], key: str) -> bool:
-    """True at most once per PUBLISH_INTERVAL for `key`, and records it."""
-    now = time.monotonic()
-    if now - last.get(key, 0.0) < PUBLISH_INTERVAL:
+def _roll_up_due(parent_id) -> bool:
+    """True at most once per PUBLISH_INTERVAL for a parent (per worker process)."""
+    key, now = str(parent_id), time.monotonic()
+    if now - _last_rolled_up.get(key, 0.0) < PUBLISH_INTERVAL:
         return False
-    last[key] = now
+    _last_rolled_up[key] = now
     return True
 
 
 def _publish(job: SyncJob, *, force: bool = False) -> None:
     """Throttled progress events: at most one per PUBLISH_INTERVAL per job, finals always."""
     key = str(job.id)
-    if not _due(_last_published, key) and not force and job.active:
+    now = time.monotonic()
+    if not force and job.active and now - _last_published.get(key, 0.0) < PUBLISH_INTERVAL:
         return
+    _last_published[key] = now
     if not job.active:
         _last_published.pop(key, None)
     progress.publish(job.organization_id, jobs.job_payload(job))
