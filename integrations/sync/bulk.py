@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from contextlib import contextmanager
 
 import orjson
 from django.db import connection, models, transaction
@@ -81,13 +82,16 @@ def insert_rows(
     return _insert_sqlite(table, names, fields, rows, tail, bool(returning))
 
 
+@contextmanager
 def postgres_cursor():
     """A server-side-binding cursor on Django's own connection (so inside its transaction):
-    parameters travel in binary (`%b`), never quoted into the SQL text."""
+    parameters travel in binary (`%b`), never quoted into the SQL text. Errors come out as
+    Django's (IntegrityError, ...), as from any other query."""
     import psycopg
 
     connection.ensure_connection()
-    return psycopg.Cursor(connection.connection)
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        yield cursor
 
 
 def _insert_postgres(model, names, fields, rows, conflict, tail, returning) -> list[tuple]:
