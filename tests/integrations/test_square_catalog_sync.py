@@ -53,11 +53,16 @@ def test_the_first_run_imports_the_whole_catalog_with_its_relations(
 
     # Field by field, every object matches what Square holds.
     square_items = {o["id"]: o for o in _search_all(product_on_sandbox, {"ITEM"})}
+    image_urls = {
+        o["id"]: o["image_data"]["url"] for o in _search_all(product_on_sandbox, {"IMAGE"})
+    }
+    assert Item.objects.filter(organization=org).exclude(image_url="").count() == 20
     for item in Item.objects.filter(organization=org).prefetch_related(
         "variations", "category_links__category", "modifier_list_links__modifier_list"
     ):
         data = square_items[item.external_id]["item_data"]
         assert item.name == data["name"]
+        assert item.image_url == (image_urls[data["image_ids"][0]] if "image_ids" in data else "")
         assert item.description == data["description_plaintext"]
         assert item.version == square_items[item.external_id]["version"]
         assert {
@@ -249,3 +254,18 @@ def test_a_deleted_modifier_and_changed_limits_reach_sous(square_config, product
     assert egg.is_deleted
     assert addons.modifiers.filter(is_deleted=False).count() == 4
     assert ItemModifierList.objects.filter(modifier_list=addons).exists()
+
+
+def test_a_new_photo_reaches_the_items_that_show_it(square_config, product_on_sandbox, org):
+    run_inline(start(square_config, "catalog"))
+    pictured = Item.objects.filter(organization=org).exclude(image_url="").first()
+    image_id = pictured.image_external_id
+    new_url = "https://items-images-production.s3.us-west-2.amazonaws.com/files/new/original.jpeg"
+
+    _control(product_on_sandbox, "PATCH", f"/{image_id}", json={"image_data": {"url": new_url}})
+    job = run_inline(start(square_config, "catalog"))
+
+    assert job.status == SyncJob.Status.SUCCEEDED, job.error_detail
+    pictured.refresh_from_db()
+    assert pictured.image_url == new_url
+    assert Item.objects.filter(organization=org, image_url=new_url).count() == 1

@@ -24,6 +24,9 @@ from .timefmt import iso_ms
 
 CURRENCY = "USD"
 DAY_MS = 86_400_000
+IMAGE_EVERY = 3  # one item in three has a photo
+# Where Square's image URLs point (never fetched: Sous keeps the URL, not the file).
+IMAGE_CDN = "https://items-images-production.s3.us-west-2.amazonaws.com"
 
 # README §6: what ListCatalog and SearchCatalogObjects return when no types are given. The
 # docs spell the last one QUICK_AMOUNT_SETTINGS, the enum QUICK_AMOUNTS_SETTINGS: accept both.
@@ -56,7 +59,7 @@ KNOWN_TYPES = DEFAULT_TYPES | {
 }
 # Nested objects live inside their parent (README §6 "Nested types").
 NESTED = {"ITEM": ("item_data", "variations"), "MODIFIER_LIST": ("modifier_list_data", "modifiers")}
-EDITABLE_TYPES = {"ITEM", "CATEGORY", "TAX", "DISCOUNT", "MODIFIER_LIST"}
+EDITABLE_TYPES = {"ITEM", "CATEGORY", "TAX", "DISCOUNT", "MODIFIER_LIST", "IMAGE"}
 
 
 def normalise_type(name: str) -> str:
@@ -150,6 +153,16 @@ def _wrap(kind: str, object_id: str, stamp: int, data_key: str, data: dict) -> d
         "is_deleted": False,
         "present_at_all_locations": True,
         data_key: data,
+    }
+
+
+def _image(dish: str, cid) -> dict:
+    """CatalogImage data as Square returns it: the URL of the uploaded file on its CDN."""
+    folder = cid("image-file", dish).lower()
+    return {
+        "name": f"{dish}.jpeg",
+        "url": f"{IMAGE_CDN}/files/{folder}/original.jpeg",
+        "caption": dish,
     }
 
 
@@ -299,6 +312,11 @@ def build_catalog(seed: int, merchant_index: int, sizes: Sizes) -> tuple[list[di
         applicable = tuple(ml for ml, cats in modifier_lists if base_name in cats)
         item_taxes = tuple(taxes) if alcoholic else sales_taxes
         ordinal = position + 1
+        image_ids = []
+        if j % IMAGE_EVERY == 0:  # some dishes have a photo, most do not
+            image_id = cid("image", j)
+            image_ids.append(image_id)
+            objects.append(_wrap("IMAGE", image_id, item_stamp, "image_data", _image(dish, cid)))
         data = {
             "name": dish,
             "description_html": f"<p>{dish}, made in house.</p>",
@@ -322,6 +340,8 @@ def build_catalog(seed: int, merchant_index: int, sizes: Sizes) -> tuple[list[di
             "is_archived": False,
             "is_alcoholic": alcoholic,
         }
+        if image_ids:
+            data["image_ids"] = image_ids
         objects.append(_wrap("ITEM", item_id, item_stamp, "item_data", data))
         items.append(MenuItem(item_id, dish, tuple(variations), applicable, item_taxes))
 
