@@ -222,6 +222,9 @@ class SyncJob(models.Model):
     progress_total = models.BigIntegerField(null=True, blank=True)
     progress_unit = models.CharField(max_length=40, blank=True)
     progress_message = models.CharField(max_length=200, blank=True)
+    # A deep sync's share of its chunks' work, so its bar moves with every page of every chunk
+    # (progress_done/total count whole chunks). None: derived from progress_done/total.
+    progress_percent = models.PositiveSmallIntegerField(null=True, blank=True)
     counts = models.JSONField(default=dict, blank=True)
     checkpoint = models.JSONField(default=dict, blank=True)
     summary = models.CharField(max_length=300, blank=True)
@@ -256,6 +259,8 @@ class SyncJob(models.Model):
 
     @property
     def percent(self) -> int | None:
+        if self.progress_percent is not None:
+            return self.progress_percent
         if not self.progress_total:
             return None
         return min(100, int(self.progress_done * 100 / self.progress_total))

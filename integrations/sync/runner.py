@@ -365,7 +365,9 @@ def _roll_up(parent_id, finished_child: SyncJob | None = None) -> None:
         action = _action_of(parent)
         chunk_unit = action.chunk_unit if action else "chunks"
         children = list(
-            parent.children.values("status", "counts", "error", "progress_done", "progress_unit")
+            parent.children.values(
+                "status", "counts", "error", "progress_done", "progress_total", "progress_unit"
+            )
         )
         total = Counts()
         for child in children:
@@ -376,6 +378,7 @@ def _roll_up(parent_id, finished_child: SyncJob | None = None) -> None:
         parent.counts = total.as_json()
         parent.progress_done = len(finished)
         parent.progress_total = len(children)
+        parent.progress_percent = _share_done(children)
         parent.progress_unit = chunk_unit
         parent.progress_message = (
             f"{len(finished)} of {len(children)} {chunk_unit} · {records:,} {unit}"
@@ -401,6 +404,20 @@ def _roll_up(parent_id, finished_child: SyncJob | None = None) -> None:
             )
     except Stop:
         pass
+
+
+def _share_done(children: list[dict]) -> int:
+    """Percent of a deep sync done: each chunk counts for its own share of its work."""
+    if not children:
+        return 0
+    done = 0.0
+    for child in children:
+        if child["status"] not in SyncJob.ACTIVE:
+            done += 1
+        elif child["progress_total"]:
+            done += min(1.0, child["progress_done"] / child["progress_total"])
+    share = int(100 * done / len(children))
+    return 99 if share == 100 and done < len(children) else share
 
 
 _last_published: dict[str, float] = {}

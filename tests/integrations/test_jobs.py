@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from integrations.models import IntegrationConfig, SyncJob
 from integrations.services import jobs
+from integrations.sync import runner
 from integrations.tasks import reap_stale_jobs
 from tests.conftest import wait_for
 from tests.consent import connect_through_sandbox
@@ -166,3 +167,36 @@ def test_the_reaper_fails_jobs_whose_worker_vanished(square, settings):
     job.refresh_from_db()
     assert job.status == "failed"
     assert "stopped unexpectedly" in job.error
+
+
+def test_a_deep_syncs_bar_moves_with_its_chunks_pages_not_only_when_one_finishes(square):
+    parent = SyncJob.objects.create(
+        organization=square.organization,
+        provider="square",
+        config=square,
+        kind="square.sales",
+        status=SyncJob.Status.RUNNING,
+    )
+
+    def chunk(status, done, total):
+        return SyncJob.objects.create(
+            organization=square.organization,
+            provider="square",
+            config=square,
+            kind="square.sales",
+            parent=parent,
+            status=status,
+            progress_done=done,
+            progress_total=total,
+            progress_unit="orders",
+        )
+
+    chunk(SyncJob.Status.RUNNING, 500, 1000)
+    chunk(SyncJob.Status.RUNNING, 2000, 1000)  # past its estimate, still running
+    chunk(SyncJob.Status.QUEUED, 0, None)
+    runner._roll_up(parent.pk)
+    parent.refresh_from_db()
+
+    assert parent.percent == 50  # half, all, and none of three chunks
+    assert parent.progress_message == "0 of 3 months · 2,500 orders"
+    assert jobs.job_payload(parent)["percent"] == 50
