@@ -1,5 +1,7 @@
 // The Manage drawer is a modal <dialog>: Esc and × close it, focus stays inside while open
 // and returns to the card's button afterwards.
+import { rehomeToasts } from "./toasts.js";
+
 let opener = null;
 
 export function drawer() {
@@ -10,6 +12,7 @@ export function openDrawer(trigger) {
   const dialog = drawer();
   if (trigger) opener = trigger;
   if (!dialog.open) dialog.showModal();
+  rehomeToasts();
   const close = dialog.querySelector("[data-close-drawer]");
   if (close) close.focus();
 }
@@ -44,7 +47,10 @@ export function setupDrawer() {
     const el = event.target.closest("[data-close-drawer],[data-open-dialog],[data-close-dialog]");
     if (!el) return;
     if (el.matches("[data-close-drawer]")) closeDrawer();
-    if (el.matches("[data-open-dialog]")) document.getElementById(el.dataset.openDialog)?.showModal();
+    if (el.matches("[data-open-dialog]")) {
+      document.getElementById(el.dataset.openDialog)?.showModal();
+      rehomeToasts();
+    }
     if (el.matches("[data-close-dialog]")) el.closest("dialog")?.close();
   });
 }

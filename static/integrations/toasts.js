@@ -2,16 +2,35 @@
 // errors use role="alert" and stay until closed.
 const DISMISS_MS = 6000;
 
+// An open modal dialog (the drawer, a confirmation) sits in the top layer, above any z-index,
+// and makes the rest of the page inert: the toasts live in the topmost one, else in the body.
+function home() {
+  const modals = [...document.querySelectorAll("dialog[open]")].filter((d) => d.matches(":modal"));
+  return modals.at(-1) || document.body;
+}
+
 function region() {
   let el = document.getElementById("toasts");
   if (!el) {
     el = document.createElement("div");
     el.id = "toasts";
     el.className = "toasts";
-    document.body.append(el);
+    el.setAttribute("aria-live", "polite");
   }
+  const parent = home();
+  if (el.parentElement !== parent) parent.append(el);
   return el;
 }
+
+// Call after opening or closing a modal dialog, so toasts on screen stay visible.
+export function rehomeToasts() {
+  if (document.getElementById("toasts")) region();
+}
+
+// A closing dialog would take its toasts with it.
+document.addEventListener("close", (event) => {
+  if (event.target instanceof HTMLDialogElement) rehomeToasts();
+}, true);
 
 export function toast(message, level = "success") {
   const item = document.createElement("div");

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 from playwright.sync_api import expect
 
 from integrations.models import SyncJob
 from sous.catalog.models import Item
+from sous.sales.models import Order
 from tests.integrations.square_sync import (
     merchant_fixture,  # noqa: F401
     resize,
     square_config_fixture,  # noqa: F401
 )
+
+
+def _on_top(page, locator) -> bool:
+    """Whether the element is what the user sees at its centre (not under a modal dialog)."""
+    box = locator.bounding_box()
+    centre = [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2]
+    return page.evaluate(
+        "([x, y]) => document.elementFromPoint(x, y)?.closest('.toast') !== null", centre
+    )
 
 
 def test_sync_catalog_shows_progress_then_the_result_and_last_synced(
@@ -45,11 +56,11 @@ def test_sync_catalog_shows_progress_then_the_result_and_last_synced(
     expect(card).to_contain_text("Sync in progress")
     shot(page, "2-in-progress")
 
-    expect(
-        page.get_by_role("status").filter(
-            has_text="Catalog synced: 3,500 items, 14 categories, 8 modifier lists"
-        )
-    ).to_be_visible(timeout=30_000)
+    synced = page.get_by_role("status").filter(
+        has_text="Catalog synced: 3,500 items, 14 categories, 8 modifier lists"
+    )
+    expect(synced).to_be_visible(timeout=30_000)
+    assert _on_top(page, synced), "the toast is hidden under the drawer"
     expect(drawer).to_contain_text(re.compile(r"Last synced\s+(just now|now|\d+\s+seconds? ago)"))
     expect(card).to_contain_text(re.compile(r"Last synced\s+(just now|now|\d+\s+seconds? ago)"))
     expect(drawer.locator(".catalog-counts")).to_contain_text("3,500 menu items")
@@ -81,3 +92,41 @@ def test_the_sales_section_lists_locations_with_windows_and_explains_bad_ranges(
     # That 400 was the point of the test, not a failure of the page.
     expected = ("/integrations/square/actions/sales/", "status of 400 (Bad Request)")
     page.console_errors[:] = [e for e in page.console_errors if not any(x in e for x in expected)]
+
+
+def test_sync_range_runs_month_chunks_with_one_progress_and_ends_exact(
+    logged_in, square_config, sandbox, integrations_worker, shot
+):
+    page = logged_in
+    # Three whole months: three chunks behind one progress bar, slow enough to watch.
+    resize(sandbox, orders_per_day=40)
+    sandbox.knobs(latency_ms=300)
+    last = date.today().replace(day=1) - timedelta(days=1)  # the end of last month
+    first = (last.replace(day=1) - timedelta(days=32)).replace(day=1)  # two months before
+    months = 3
+    page.reload()
+    page.get_by_role("button", name="Manage Square").click()
+    section = page.locator("#action-square-sales")
+    section.get_by_label("From").fill(first.isoformat())
+    section.get_by_label("To").fill(last.isoformat())
+    section.get_by_role("button", name="Sync Range").click()
+
+    # The bar moves within the first month, not only when a whole month is done.
+    expect(section.get_by_role("progressbar")).to_have_attribute(
+        "aria-valuenow", re.compile(r"^([1-9]|[12]\d|3[0-2])$"), timeout=30_000
+    )
+    expect(section.locator("[data-job-message]")).to_contain_text(
+        re.compile(rf"\d of {months} months · [\d,]+ orders")
+    )
+    shot(page, "1-in-progress")
+
+    done = page.get_by_role("status").filter(has_text="Sales synced:")
+    expect(done).to_be_visible(timeout=90_000)
+    assert _on_top(page, done), "the toast is hidden under the drawer"
+    shot(page, "2-synced")
+    job = SyncJob.objects.get(parent=None)
+    orders = Order.objects.count()
+    assert job.status == SyncJob.Status.SUCCEEDED, job.error_detail
+    assert job.children.count() == months
+    assert job.progress_message.startswith(f"{months} of {months} months · {orders:,} orders")
+    assert f"Sales synced: {orders:,} orders ({orders:,} new, 0 changed)" in done.inner_text()
