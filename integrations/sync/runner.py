@@ -85,6 +85,16 @@ def _lock(job_id: str):
     )
 
 
+def _keep_lock(lock) -> None:
+    """Renew the job's lock. A page that outlasted it (a provider retrying for minutes) let it
+    lapse: take it back, unless another task already has it and carries on from the checkpoint."""
+    try:
+        lock.extend(settings.INTEGRATIONS_JOB_LOCK_SECONDS, replace_ttl=True)
+    except redis.exceptions.LockNotOwnedError:
+        if not lock.acquire(blocking=False):
+            raise Stop from None
+
+
 def _run_locked(job: SyncJob, lock) -> None:
     if job.cancel_requested:
         _finish(job, SyncJob.Status.CANCELLED, summary="Cancelled")
@@ -174,7 +184,7 @@ def _work(ctx: Context, lock) -> None:
                 wanted = _save_page(job, page, counts, last_cursor)
                 transient_failures = 0
                 if time.monotonic() - lock_extended > settings.INTEGRATIONS_JOB_LOCK_SECONDS / 4:
-                    lock.extend(settings.INTEGRATIONS_JOB_LOCK_SECONDS, replace_ttl=True)
+                    _keep_lock(lock)
                     lock_extended = time.monotonic()
                 if not wanted:
                     _finish(

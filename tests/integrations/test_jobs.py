@@ -200,3 +200,24 @@ def test_a_deep_syncs_bar_moves_with_its_chunks_pages_not_only_when_one_finishes
     assert parent.percent == 50  # half, all, and none of three chunks
     assert parent.progress_message == "0 of 3 months · 2,500 orders"
     assert jobs.job_payload(parent)["percent"] == 50
+
+
+def test_a_lapsed_job_lock_is_taken_back_unless_another_task_has_it():
+    job_id = "lapsed-lock-test"
+    lock = runner._lock(job_id)
+    assert lock.acquire(blocking=False)
+    try:
+        lock.redis.delete(lock.name)  # a page outlasted the lock's time to live
+
+        runner._keep_lock(lock)
+        assert lock.owned()
+
+        lock.redis.delete(lock.name)
+        other = runner._lock(job_id)
+        assert other.acquire(blocking=False)  # a redelivered task took the job meanwhile
+        with pytest.raises(runner.Stop):
+            runner._keep_lock(lock)
+        assert other.owned()
+        other.release()
+    finally:
+        lock.redis.delete(lock.name)
