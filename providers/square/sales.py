@@ -190,18 +190,17 @@ def _modifiers(line: schemas.OrderLineItem) -> tuple[AppliedModifierRecord, ...]
         return ()
     return tuple(
         AppliedModifierRecord(
-            m.name or "",
-            m.catalog_object_id or "",
-            m.quantity or "1",
-            _amount(m.base_price_money),
-            _amount(m.total_price_money),
+            name=m.name or "",
+            catalog_object_id=m.catalog_object_id or "",
+            quantity=m.quantity or "1",
+            base_price=_amount(m.base_price_money),
+            total_price=_amount(m.total_price_money),
         )
         for m in line.modifiers
     )
 
 
 def order_record(order: schemas.Order, business_date: date) -> OrderRecord:
-    # Positional arguments, in the records' field order: this runs for every order of a sync.
     lines = []
     seen: set[str] = set()
     for index, line in enumerate(order.line_items or ()):
@@ -211,39 +210,38 @@ def order_record(order: schemas.Order, business_date: date) -> OrderRecord:
         seen.add(uid)
         lines.append(
             LineItemRecord(
-                uid,
-                line.name or "",
-                line.quantity,
-                line.variation_name or "",
-                line.catalog_object_id or "",
-                line.catalog_version,
-                line.item_type or "",
-                _amount(line.base_price_money),
-                _amount(line.gross_sales_money),
-                _amount(line.total_discount_money) or 0,
-                _amount(line.total_tax_money) or 0,
-                _amount(line.total_money),
-                _modifiers(line),
+                uid=uid,
+                name=line.name or "",
+                quantity=line.quantity,
+                variation_name=line.variation_name or "",
+                catalog_object_id=line.catalog_object_id or "",
+                catalog_version=line.catalog_version,
+                item_type=line.item_type or "",
+                base_price=_amount(line.base_price_money),
+                gross_sales=_amount(line.gross_sales_money),
+                discount=_amount(line.total_discount_money) or 0,
+                tax=_amount(line.total_tax_money) or 0,
+                total=_amount(line.total_money),
+                modifiers=_modifiers(line),
             )
         )
-    closed_at = order.closed_at
     return OrderRecord(
-        order.id,
-        order.location_id,
-        order.version or 0,
-        order.state or "OPEN",
-        business_date,
-        order.created_at.astimezone(UTC),
-        order.updated_at.astimezone(UTC),
-        closed_at.astimezone(UTC) if closed_at else None,
-        _currency(order),
-        _amount(order.total_money) or 0,
-        _amount(order.total_tax_money) or 0,
-        _amount(order.total_discount_money) or 0,
-        _amount(order.total_tip_money) or 0,
-        _amount(order.total_service_charge_money) or 0,
-        order.source.name or "" if order.source else "",
-        tuple(lines),
+        external_id=order.id,
+        location_id=order.location_id,
+        version=order.version or 0,
+        state=order.state or "OPEN",
+        business_date=business_date,
+        created_at=order.created_at.astimezone(UTC),
+        updated_at=order.updated_at.astimezone(UTC),
+        closed_at=order.closed_at.astimezone(UTC) if order.closed_at else None,
+        currency=_currency(order),
+        total=_amount(order.total_money) or 0,
+        tax=_amount(order.total_tax_money) or 0,
+        discount=_amount(order.total_discount_money) or 0,
+        tip=_amount(order.total_tip_money) or 0,
+        service_charge=_amount(order.total_service_charge_money) or 0,
+        source_name=order.source.name or "" if order.source else "",
+        line_items=tuple(lines),
     )
 
 
