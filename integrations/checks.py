@@ -1,5 +1,7 @@
-"""System checks for the integrations: every registered provider has OAuth credentials."""
+"""System checks for the integrations: every registered provider has OAuth credentials, and a
+sync task's slice fits well inside the broker's redelivery window."""
 
+from django.conf import settings
 from django.core.checks import Warning, register
 
 from providers import registry
@@ -23,3 +25,20 @@ def check_provider_credentials(app_configs, **kwargs):
                 )
             )
     return problems
+
+
+@register()
+def check_task_slices_fit_the_visibility_timeout(app_configs, **kwargs):
+    window = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    slice_seconds = settings.INTEGRATIONS_TASK_SLICE_SECONDS
+    if window >= 2 * slice_seconds:
+        return []
+    return [
+        Warning(
+            f"CELERY_VISIBILITY_TIMEOUT ({window} s) is less than twice "
+            f"INTEGRATIONS_TASK_SLICE_SECONDS ({slice_seconds} s): Redis will hand a running "
+            "sync to a second worker before the first has finished its slice.",
+            hint="Raise CELERY_VISIBILITY_TIMEOUT or lower INTEGRATIONS_TASK_SLICE_SECONDS.",
+            id="integrations.W001",
+        )
+    ]

@@ -136,11 +136,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"integrations.*": {"queue": "integrations"}}
-# A task not acknowledged within this window is redelivered (after a worker died). Sync tasks
-# run in slices of INTEGRATIONS_TASK_SLICE_SECONDS and re-queue themselves from their
-# checkpoint, so the window only has to outlast one slice, with a wide margin.
+# A task not acknowledged within this window is redelivered (after a worker died), so it is
+# also how long a crashed worker's sync waits to resume. Sync tasks run in slices of
+# INTEGRATIONS_TASK_SLICE_SECONDS and re-queue themselves from their checkpoint, so the window
+# only has to outlast one slice and its last page. Should a page outlast it anyway, the job
+# lock keeps the two deliveries from running the job at once.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=60 * 60),
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=15 * 60),
     "global_keyprefix": env.str("CELERY_KEY_PREFIX", default=""),
 }
 CELERY_TIMEZONE = "UTC"

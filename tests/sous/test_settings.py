@@ -132,3 +132,16 @@ def test_checks_pass_on_a_correct_production_config():
         INTEGRATIONS_ENCRYPTION_KEYS=[GOOD_KEY],
     ):
         call_command("check", fail_level="ERROR")
+
+
+def test_checks_warn_when_a_sync_slice_would_outlast_the_redelivery_window():
+    from django.core.checks import run_checks
+    from django.test import override_settings
+
+    def warned(**overrides) -> bool:
+        with override_settings(**overrides):
+            return any(m.id == "integrations.W001" for m in run_checks())
+
+    options = {"visibility_timeout": 900, "global_keyprefix": ""}
+    assert not warned(CELERY_BROKER_TRANSPORT_OPTIONS=options, INTEGRATIONS_TASK_SLICE_SECONDS=300)
+    assert warned(CELERY_BROKER_TRANSPORT_OPTIONS=options, INTEGRATIONS_TASK_SLICE_SECONDS=600)
