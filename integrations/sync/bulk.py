@@ -105,7 +105,7 @@ def _insert_postgres(model, names, fields, rows, conflict, tail, returning) -> l
     if json_at:
         rows = [_with_json_text(row, json_at) for row in rows]
     # Rows merge in the conflict target's order: concurrent pages lock rows in one order and
-    # cannot deadlock.
+    # cannot deadlock, whatever order the caller built them in.
     order = f" ORDER BY {', '.join(_quote(c) for c in conflict)}" if conflict else ""
     # Only model metadata and our own fragments reach the SQL text; values travel by COPY.
     # The merge empties the stage as it reads it (a later call in this transaction starts

@@ -83,7 +83,6 @@ def upsert_imported(
                 written.unchanged += 1
     if not fresh:
         return written
-    fresh.sort()  # one lock order for every writer: concurrent pages cannot deadlock
     first = rows[fresh[0]]
     value_columns = [c for c in first if c != "external_id"]
     columns = [
@@ -405,13 +404,13 @@ def _replace_links(organization, source: str, ids: dict[str, int], written: dict
     insert_rows(
         catalog.ItemCategory,
         ["item_id", "category_id", "ordinal"],
-        sorted((item, category, ordinal) for (item, category), ordinal in category_links.items()),
+        [(item, category, ordinal) for (item, category), ordinal in category_links.items()],
         conflict=["item_id", "category_id"],
     )
     insert_rows(
         catalog.ItemModifierList,
         ["item_id", "modifier_list_id", "min_selected", "max_selected", "enabled", "ordinal"],
-        sorted((item, ml, *values) for (item, ml), values in list_links.items()),
+        [(item, ml, *values) for (item, ml), values in list_links.items()],
         conflict=["item_id", "modifier_list_id"],
     )
 

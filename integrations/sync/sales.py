@@ -181,20 +181,23 @@ def import_orders(organization, source: str, records: list[OrderRecord]) -> Coun
     return counts
 
 
-def _upsert_postgres(organization, source: str, chosen: dict, now) -> list[tuple]:
-    """One statement for the page: PostgreSQL's guard skips unchanged orders, and `xmax = 0`
-    tells an inserted row from an updated one."""
-    fresh = sorted(chosen)  # one lock order for every writer: concurrent pages cannot deadlock
-    returned = insert_rows(
+def _write_orders(organization, source: str, chosen: dict, external_ids, now, returning: str):
+    """One upsert of these orders; the guard leaves rows stored at this version (or newer)."""
+    return insert_rows(
         Order,
         ORDER_COLUMNS,
-        [_order_row(organization.pk, source, chosen[ext], now) for ext in fresh],
+        [_order_row(organization.pk, source, chosen[ext], now) for ext in external_ids],
         conflict=["organization_id", "source", "external_id"],
         update=[*ORDER_VALUES, "last_changed_at"],
         guard=NEWER_OR_REDATED,
-        returning="id, external_id, (xmax = 0)",
+        returning=returning,
     )
-    return returned
+
+
+def _upsert_postgres(organization, source: str, chosen: dict, now) -> list[tuple]:
+    """One statement for the page: PostgreSQL's guard skips unchanged orders, and `xmax = 0`
+    tells an inserted row from an updated one."""
+    return _write_orders(organization, source, chosen, chosen, now, "id, external_id, (xmax = 0)")
 
 
 def _upsert_checked(organization, source: str, chosen: dict, now) -> list[tuple]:
@@ -205,16 +208,8 @@ def _upsert_checked(organization, source: str, chosen: dict, now) -> list[tuple]
             organization=organization, source=source, external_id__in=list(chosen)
         ).values_list("external_id", "version", "updated_at", "business_date")
     }
-    fresh = sorted(ext for ext, r in chosen.items() if _changed(r, existing.get(ext)))
-    returned = insert_rows(
-        Order,
-        ORDER_COLUMNS,
-        [_order_row(organization.pk, source, chosen[ext], now) for ext in fresh],
-        conflict=["organization_id", "source", "external_id"],
-        update=[*ORDER_VALUES, "last_changed_at"],
-        guard=NEWER_OR_REDATED,
-        returning="id, external_id",
-    )
+    fresh = [ext for ext, r in chosen.items() if _changed(r, existing.get(ext))]
+    returned = _write_orders(organization, source, chosen, fresh, now, "id, external_id")
     return [(pk, ext, ext not in existing) for pk, ext in returned]
 
 
