@@ -71,6 +71,9 @@ class Progress:
     total: int | None = None  # None: unknown (the bar is indeterminate)
     unit: str = ""  # "orders", "files", "months"
     message: str = ""  # "14 of 24 months · 212,310 orders"
+    # Share of the work done (0–1), when the provider knows it better than done / total: a
+    # sales chunk knows how far through its time window it is before it has seen any order.
+    fraction: float | None = None
 
 
 @dataclass

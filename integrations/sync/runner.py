@@ -263,9 +263,12 @@ def _save_page(job: SyncJob, page, counts: Counts, cursor) -> bool:
         job.progress_total = page.progress.total
         job.progress_unit = page.progress.unit
         job.progress_message = page.progress.message[:200]
+        fraction = page.progress.fraction
+        job.progress_percent = None if fraction is None else min(100, int(100 * fraction))
         updates.update(
             progress_done=job.progress_done,
             progress_total=job.progress_total,
+            progress_percent=job.progress_percent,
             progress_unit=job.progress_unit,
             progress_message=job.progress_message,
         )
@@ -376,7 +379,13 @@ def _roll_up(parent_id, finished_child: SyncJob | None = None) -> None:
         chunk_unit = action.chunk_unit if action else "chunks"
         children = list(
             parent.children.values(
-                "status", "counts", "error", "progress_done", "progress_total", "progress_unit"
+                "status",
+                "counts",
+                "error",
+                "progress_done",
+                "progress_total",
+                "progress_percent",
+                "progress_unit",
             )
         )
         total = Counts()
@@ -424,6 +433,8 @@ def _share_done(children: list[dict]) -> int:
     for child in children:
         if child["status"] not in SyncJob.ACTIVE:
             done += 1
+        elif child["progress_percent"] is not None:
+            done += child["progress_percent"] / 100
         elif child["progress_total"]:
             done += min(1.0, child["progress_done"] / child["progress_total"])
     share = int(100 * done / len(children))

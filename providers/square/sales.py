@@ -520,6 +520,8 @@ class SalesAction(Action):
         return Page(
             records=records,
             checkpoint=checkpoint,
-            progress=Progress(done=done, total=total, unit="orders", message=message),
+            progress=Progress(
+                done=done, total=total, unit="orders", message=message, fraction=fraction
+            ),
             cursor=plan.get("cursor"),
         )

@@ -5,30 +5,56 @@ import { toast } from "./toasts.js";
 const POLL_MS = 3000;
 const announced = new Set();
 const shown = new Set();
+// The highest percent seen per job. Events from two workers, a poll and a redrawn drawer can
+// arrive out of order; a bar never moves backwards.
+const highest = new Map();
 let polling = null;
 
 function active(status) {
   return status === "queued" || status === "running";
 }
 
+function known(percent) {
+  return percent !== null && percent !== undefined;
+}
+
+function showPercent(bar, percent) {
+  bar.classList.remove("indeterminate");
+  bar.querySelector("span").style.width = `${percent}%`;
+  bar.setAttribute("aria-valuenow", String(percent));
+}
+
 function updateBars(job) {
+  const percent = known(job.percent) ? Math.max(job.percent, highest.get(job.id) ?? 0) : null;
+  if (percent !== null) highest.set(job.id, percent);
   document.querySelectorAll(`[data-job-progress="${job.id}"]`).forEach((box) => {
     box.hidden = false;
     const bar = box.querySelector(".progress-bar");
-    const fill = bar.querySelector("span");
-    if (job.percent === null || job.percent === undefined) {
+    if (percent === null) {
       bar.classList.add("indeterminate");
       bar.removeAttribute("aria-valuenow");
     } else {
-      bar.classList.remove("indeterminate");
-      fill.style.width = `${job.percent}%`;
-      bar.setAttribute("aria-valuenow", String(job.percent));
+      showPercent(bar, percent);
     }
     const message = box.querySelector("[data-job-message]");
     if (message) message.textContent = job.message || (job.status === "queued" ? "Waiting for a worker…" : "Working…");
   });
   document.querySelectorAll(`[data-job="${job.id}"] [data-job-percent]`).forEach((el) => {
-    if (job.percent !== null && job.percent !== undefined) el.textContent = `${job.percent}%`;
+    if (percent !== null) el.textContent = `${percent}%`;
+  });
+}
+
+// A freshly rendered drawer or card may carry a percent older than an event already shown.
+export function restoreBars(root) {
+  root.querySelectorAll("[data-job-progress]").forEach((box) => {
+    const percent = highest.get(box.dataset.jobProgress);
+    const bar = box.querySelector(".progress-bar");
+    if (percent === undefined || !bar) return;
+    if (Number(bar.getAttribute("aria-valuenow") ?? -1) < percent) showPercent(bar, percent);
+  });
+  root.querySelectorAll("[data-job] [data-job-percent]").forEach((el) => {
+    const percent = highest.get(el.closest("[data-job]").dataset.job);
+    if (percent !== undefined && parseInt(el.textContent, 10) < percent) el.textContent = `${percent}%`;
   });
 }
 

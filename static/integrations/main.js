@@ -1,6 +1,6 @@
 // Admin > Integrations: wires the popup, drawer, toasts, live updates and relative times.
 import { closeDrawer, currentProvider, drawer, openDrawer, setupDrawer } from "./drawer.js";
-import { handleJob, startPolling, stopPolling } from "./jobs.js";
+import { handleJob, restoreBars, startPolling, stopPolling } from "./jobs.js";
 import { connectLive } from "./live.js";
 import { onConsentResult, openConsent } from "./popup.js";
 import { refreshTimes, startClock } from "./times.js";
@@ -42,6 +42,7 @@ document.body.addEventListener("sous:toast", (event) => {
 
 document.body.addEventListener("htmx:afterSwap", (event) => {
   refreshTimes(event.detail.target);
+  restoreBars(document);
   if (event.detail.target.id === "drawer-body") {
     const trigger = event.detail.requestConfig?.elt;
     const manage = trigger?.closest?.("[data-manage]");

@@ -178,7 +178,7 @@ def test_a_deep_syncs_bar_moves_with_its_chunks_pages_not_only_when_one_finishes
         status=SyncJob.Status.RUNNING,
     )
 
-    def chunk(status, done, total):
+    def chunk(status, done, total, percent=None):
         return SyncJob.objects.create(
             organization=square.organization,
             provider="square",
@@ -188,17 +188,20 @@ def test_a_deep_syncs_bar_moves_with_its_chunks_pages_not_only_when_one_finishes
             status=status,
             progress_done=done,
             progress_total=total,
+            progress_percent=percent,
             progress_unit="orders",
         )
 
     chunk(SyncJob.Status.RUNNING, 500, 1000)
     chunk(SyncJob.Status.RUNNING, 2000, 1000)  # past its estimate, still running
     chunk(SyncJob.Status.QUEUED, 0, None)
+    # Through its window without an order yet (a month with no open orders left).
+    chunk(SyncJob.Status.RUNNING, 0, None, percent=50)
     runner._roll_up(parent.pk)
     parent.refresh_from_db()
 
-    assert parent.percent == 50  # half, all, and none of three chunks
-    assert parent.progress_message == "0 of 3 months · 2,500 orders"
+    assert parent.percent == 50  # half, all, none and half of four chunks
+    assert parent.progress_message == "0 of 4 months · 2,500 orders"
     assert jobs.job_payload(parent)["percent"] == 50
 
 

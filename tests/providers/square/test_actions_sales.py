@@ -185,6 +185,9 @@ def test_pages_resume_from_the_checkpoint_with_the_same_query_and_cursor():
     assert closed["query"]["sort"]["sort_field"] == "CLOSED_AT" and closed["limit"] == 1000
     assert last["cursor"] == "c1" and last["query"] == closed["query"]
     assert pages[-1].progress.done == pages[-1].progress.total == 2
+    # The bar moves through the empty created step and halfway into the day's closed orders.
+    assert [p.progress.fraction for p in pages] == pytest.approx([0.5, 0.5 + 0.5 * 10 / 24, 1])
+    assert pages[0].progress.total is None  # no order yet: nothing to estimate a total from
     assert pages[-1].cursor is None  # a range never moves the incremental cursor
 
     # A task that died after the second page resumes with its cursor, and only that.
