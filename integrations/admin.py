@@ -16,6 +16,11 @@ class IntegrationConfigAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["organization__name", "account_name", "external_account_id"]
     exclude = sorted(SECRET_FIELDS)
 
+    def has_delete_permission(self, request, obj=None):
+        # Deleting the row would leave the grant alive at the provider: Disconnect, on
+        # Admin > Integrations, revokes it first.
+        return False
+
 
 @admin.register(IntegrationEvent)
 class IntegrationEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):

@@ -81,3 +81,18 @@ def test_members_cannot_disconnect(client, member, org, make_connection):
     client.force_login(member)
     assert client.post("/integrations/square/disconnect/").status_code == 403
     assert IntegrationConfig.objects.exists()
+
+
+def test_the_django_admin_cannot_delete_a_connection_behind_the_providers_back(
+    admin_client, org, make_connection
+):
+    config = make_connection(org, "square")
+    page = f"/django-admin/integrations/integrationconfig/{config.pk}"
+    assert admin_client.get(f"{page}/change/").status_code == 200
+    assert admin_client.post(f"{page}/delete/", {"post": "yes"}).status_code == 403
+    changelist = "/django-admin/integrations/integrationconfig/"
+    response = admin_client.post(
+        changelist, {"action": "delete_selected", "_selected_action": [config.pk], "post": "yes"}
+    )
+    assert response.status_code in (200, 302)
+    assert IntegrationConfig.objects.filter(pk=config.pk).exists()
