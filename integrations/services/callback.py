@@ -22,7 +22,7 @@ from providers.base import Identity
 from providers.errors import ProviderError
 from providers.oauth import TokenSet
 
-from . import apps, events, tokens
+from . import apps, events, jobs, tokens
 
 log = logging.getLogger(__name__)
 
@@ -146,11 +146,20 @@ def complete(request, key: str) -> Result:
 def save_connection(org, key: str, grant: TokenSet, identity: Identity, *, actor, kind=None):
     """Create the one connection for (org, provider), or replace its tokens in place.
 
-    Reconnecting keeps settings, cursors and history and clears any Error.
+    Reconnecting keeps settings, cursors and history and clears any Error. Switching to
+    another account starts its syncs afresh: the saved locations or folders, incremental
+    cursors and "Last synced" described the previous account's data, and its jobs stop.
+    Records already imported stay.
     """
     config, created = IntegrationConfig.objects.select_for_update().get_or_create(
         organization=org, provider=key, defaults={"connected_by": actor}
     )
+    switched = config.external_account_id not in ("", identity.account_id)
+    if not created and switched:
+        name = apps.provider(key).name
+        jobs.cancel_active(config, reason=f"{name} was switched to another account")
+        config.settings, config.cursors, config.last_synced = {}, {}, {}
+        config.last_synced_at = None
     tokens.store(config, grant)
     config.external_account_id = identity.account_id
     config.account_name = identity.name
@@ -232,13 +241,13 @@ def resolve_switch(request, key: str, pending_id: str, *, confirm: bool) -> Resu
     identity = Identity(**attempt.pending_account)
     if not confirm:
         # The new grant is not wanted: give it back rather than leave it live at the provider.
-        try:
-            apps.provider(key).oauth().revoke(
-                access_token=grant.access_token, refresh_token=grant.refresh_token
-            )
-        except ProviderError:
-            log.info("%s.switch.revoke_failed", key)
+        _give_back(key, grant)
         return Result(Outcome.CANCELLED, key, f"Kept the current {name} account", mode=attempt.mode)
+    previous = IntegrationConfig.objects.filter(organization=request.org, provider=key).first()
+    try:
+        previous_grant = tokens.read(previous) if previous else None
+    except tokens.CredentialsUnavailable:
+        previous_grant = None
     save_connection(
         request.org,
         key,
@@ -247,9 +256,22 @@ def resolve_switch(request, key: str, pending_id: str, *, confirm: bool) -> Resu
         actor=request.user,
         kind=IntegrationEvent.Kind.ACCOUNT_SWITCHED,
     )
+    if previous_grant is not None:
+        # Nobody here holds the previous account's grant any more: give it back too.
+        _give_back(key, previous_grant)
     return Result(
         Outcome.SWITCHED, key, f"{name} switched to {identity.display}", mode=attempt.mode
     )
+
+
+def _give_back(key: str, grant: TokenSet) -> None:
+    """Revoke a grant we no longer keep (best effort: it lapses on its own otherwise)."""
+    try:
+        apps.provider(key).oauth().revoke(
+            access_token=grant.access_token, refresh_token=grant.refresh_token
+        )
+    except ProviderError as exc:
+        log.info("%s.grant.revoke_failed", key, extra={"why": type(exc).__name__})
 
 
 def _is_uuid(value: str) -> bool:

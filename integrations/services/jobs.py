@@ -81,7 +81,7 @@ def cancel(job: SyncJob) -> None:
 
 
 def cancel_active(config: IntegrationConfig, *, reason: str) -> int:
-    """Used by disconnect: every active job of the connection stops."""
+    """Disconnect and account switches: every active job of the connection stops."""
     now = timezone.now()
     jobs = SyncJob.objects.filter(config=config, status__in=SyncJob.ACTIVE)
     running = jobs.filter(status=SyncJob.Status.RUNNING).update(cancel_requested=True)

@@ -9,7 +9,7 @@ import pytest
 import responses
 from django.utils import timezone
 
-from integrations.models import IntegrationConfig, IntegrationEvent, OAuthState
+from integrations.models import IntegrationConfig, IntegrationEvent, OAuthState, SyncJob
 from integrations.services import tokens
 from tests.conftest import UNREACHABLE_SANDBOX
 
@@ -209,11 +209,20 @@ def test_reconnecting_replaces_tokens_in_place_and_keeps_settings_and_clears_err
 @responses.activate
 def test_a_different_account_waits_for_an_explicit_switch(owner_client, org, make_connection):
     config = make_connection(org, "square", account_id="MERCHANT-1", name="Acme Bistro")
+    config.settings = {"excluded_locations": ["L1"]}
+    config.cursors = {"square.catalog": "2026-01-01T00:00:00Z"}
+    config.last_synced = {"square.catalog": "2026-01-01T00:00:00Z"}
+    config.save()
+    running = SyncJob.objects.create(
+        organization=org, provider="square", config=config, kind="square.sales", status="running"
+    )
     square_grants(responses, access="EAAA-other", merchant="MERCHANT-2", name="Other Place")
+    responses.post(f"{SQ}/oauth2/revoke", json={"success": True})
     response = callback(owner_client, code="c", state=begin(owner_client))
     page = response.content.decode()
     assert "Switch account" in page
     assert "Acme Bistro" in page and "Other Place" in page
+    assert "stops its running syncs. Everything already imported stays." in page
     assert "EAAA-other" not in page
     config.refresh_from_db()
     assert tokens.read(config).access_token == "EAAA-access-1"  # nothing applied yet
@@ -228,6 +237,16 @@ def test_a_different_account_waits_for_an_explicit_switch(owner_client, org, mak
     assert config.external_account_id == "MERCHANT-2"
     assert tokens.read(config).access_token == "EAAA-other"
     assert IntegrationEvent.objects.filter(config=config, kind="account_switched").exists()
+    # The other merchant's syncs start afresh: a catalog cursor or location choice of the
+    # previous one would skip or filter the new data. Its running job stops.
+    assert (config.settings, config.cursors, config.last_synced) == ({}, {}, {})
+    assert config.last_synced_at is None
+    running.refresh_from_db()
+    assert running.cancel_requested
+    # Nobody holds the previous merchant's grant any more: it is given back.
+    revoke = responses.calls[-1].request
+    assert revoke.url == f"{SQ}/oauth2/revoke"
+    assert json.loads(revoke.body)["access_token"] == "EAAA-access-1"
     again = owner_client.post(
         "/integrations/square/switch/", {"pending": str(pending.id), "action": "switch"}
     )
