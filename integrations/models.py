@@ -222,8 +222,9 @@ class SyncJob(models.Model):
     progress_total = models.BigIntegerField(null=True, blank=True)
     progress_unit = models.CharField(max_length=40, blank=True)
     progress_message = models.CharField(max_length=200, blank=True)
-    # A deep sync's share of its chunks' work, so its bar moves with every page of every chunk
-    # (progress_done/total count whole chunks). None: derived from progress_done/total.
+    # Work done that progress_done/total cannot express: a deep sync's share of its chunks'
+    # pages (done/total count whole chunks), a sales chunk's share of its time window before
+    # its first order. None: derived from progress_done/total.
     progress_percent = models.PositiveSmallIntegerField(null=True, blank=True)
     counts = models.JSONField(default=dict, blank=True)
     checkpoint = models.JSONField(default=dict, blank=True)
@@ -238,6 +239,9 @@ class SyncJob(models.Model):
     requested_by_label = models.CharField(max_length=40, blank=True)  # "schedule", "command"
     celery_task_id = models.CharField(max_length=255, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # Times the job was sent again because its worker died mid-run (bounded: a job that kills
+    # its worker every time must end, not loop).
+    recoveries = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -11,10 +11,12 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .models import IntegrationConfig, SyncJob
-from .services import tokens
+from .services import jobs, tokens
 from .sync import runner
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,47 @@ def refresh_tokens() -> dict:
             failed += 1
             log.warning("integrations.refresh_tokens.failed", extra={"config_id": config.pk})
     return {"refreshed": refreshed, "failed": failed}
+
+
+# A job that crashed its worker this many times is failed rather than sent again.
+MAX_RECOVERIES = 3
+
+
+@shared_task(name="integrations.resume_orphaned_jobs")
+def resume_orphaned_jobs() -> int:
+    """Beat: send again, at once, a running job whose worker died (killed, out of memory,
+    its machine gone) instead of leaving staff at a frozen bar until the broker redelivers
+    its task (the visibility timeout, 15 minutes).
+
+    Orphaned: no heartbeat and nobody holding its lock for longer than the lock lives. A
+    parent waiting for its chunks holds no lock and is left alone (its chunks are the work).
+    The job goes back to Queued until a worker takes it; it resumes from its checkpoint, and
+    a redelivered duplicate of the dead task finds it locked or finished.
+    """
+    limit = timezone.now() - timedelta(seconds=settings.INTEGRATIONS_JOB_LOCK_SECONDS)
+    orphans = SyncJob.objects.filter(
+        status=SyncJob.Status.RUNNING, heartbeat_at__lt=limit, children__isnull=True
+    )
+    resumed = 0
+    for job in orphans:
+        if runner.is_being_run(job.pk):
+            continue
+        if job.recoveries >= MAX_RECOVERIES:
+            runner.fail_stale(job)
+            continue
+        with transaction.atomic():
+            taken = SyncJob.objects.filter(
+                pk=job.pk, status=SyncJob.Status.RUNNING, heartbeat_at=job.heartbeat_at
+            ).update(status=SyncJob.Status.QUEUED, recoveries=F("recoveries") + 1)
+            if taken:
+                jobs.dispatch(job)
+        if taken:
+            log.warning(
+                "integrations.job.resumed",
+                extra={"job_id": str(job.pk), "kind": job.kind, "heartbeat_at": job.heartbeat_at},
+            )
+            resumed += 1
+    return resumed
 
 
 @shared_task(name="integrations.reap_stale_jobs")

@@ -136,11 +136,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"integrations.*": {"queue": "integrations"}}
-# A task not acknowledged within this window is redelivered (after a worker died), so it is
-# also how long a crashed worker's sync waits to resume. Sync tasks run in slices of
-# INTEGRATIONS_TASK_SLICE_SECONDS and re-queue themselves from their checkpoint, so the window
-# only has to outlast one slice and its last page. Should a page outlast it anyway, the job
-# lock keeps the two deliveries from running the job at once.
+# A task not acknowledged within this window is redelivered (after a worker died). Beat's
+# resume_orphaned_jobs usually sends a crashed worker's job again long before, once its job lock
+# has lapsed. Sync tasks run in slices of INTEGRATIONS_TASK_SLICE_SECONDS and re-queue
+# themselves from their checkpoint, so the window only has to outlast one slice and its last
+# page. Should a page outlast it anyway, the job lock keeps the two deliveries from running the
+# job at once.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=15 * 60),
     "global_keyprefix": env.str("CELERY_KEY_PREFIX", default=""),
@@ -148,6 +149,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "integrations-refresh-tokens": {"task": "integrations.refresh_tokens", "schedule": 60 * 60},
+    "integrations-resume-orphaned-jobs": {
+        "task": "integrations.resume_orphaned_jobs",
+        "schedule": 60,
+    },
     "integrations-reap-stale-jobs": {"task": "integrations.reap_stale_jobs", "schedule": 5 * 60},
 }
 

@@ -76,13 +76,20 @@ def run(job_id: str) -> None:
             lock.release()
 
 
+def _lock_name(job_id) -> str:
+    return f"sous:job-lock:{job_id}"
+
+
 def _lock(job_id: str):
     client = redis.Redis.from_url(settings.REDIS_URL)
     return client.lock(
-        f"sous:job-lock:{job_id}",
-        timeout=settings.INTEGRATIONS_JOB_LOCK_SECONDS,
-        thread_local=False,
+        _lock_name(job_id), timeout=settings.INTEGRATIONS_JOB_LOCK_SECONDS, thread_local=False
     )
+
+
+def is_being_run(job_id) -> bool:
+    """Whether a task holds the job's lock (a live one renews it every quarter of its life)."""
+    return bool(redis.Redis.from_url(settings.REDIS_URL).exists(_lock_name(job_id)))
 
 
 def _keep_lock(lock) -> None:
@@ -273,8 +280,11 @@ def _save_page(job: SyncJob, page, counts: Counts, cursor) -> bool:
             progress_message=job.progress_message,
         )
     # One statement saves the checkpoint and reads the cancel flag: nothing is saved once a
-    # cancel is requested, and the caller finishes the job with the counts it holds.
-    wanted = SyncJob.objects.filter(pk=job.pk, cancel_requested=False).update(**updates)
+    # cancel is requested, and the caller finishes the job with the counts it holds. Running
+    # again if the job was sent back to the queue while a slow page let its lock lapse.
+    wanted = SyncJob.objects.filter(
+        pk=job.pk, cancel_requested=False, status__in=SyncJob.ACTIVE
+    ).update(status=SyncJob.Status.RUNNING, **updates)
     if job.parent_id:
         # The parent's aggregate is only for display (a finished child always rolls up): its
         # few queries and row lock are not worth paying on every page of every chunk.

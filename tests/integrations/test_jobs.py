@@ -12,7 +12,7 @@ from django.utils import timezone
 from integrations.models import IntegrationConfig, SyncJob
 from integrations.services import jobs
 from integrations.sync import runner
-from integrations.tasks import reap_stale_jobs
+from integrations.tasks import MAX_RECOVERIES, reap_stale_jobs, resume_orphaned_jobs
 from tests.conftest import wait_for
 from tests.consent import connect_through_sandbox
 from tests.integrations.test_token_secrecy import GroupListener
@@ -167,6 +167,66 @@ def test_the_reaper_fails_jobs_whose_worker_vanished(square, settings):
     job.refresh_from_db()
     assert job.status == "failed"
     assert "stopped unexpectedly" in job.error
+
+
+def _running(square, *, beat_ago=timedelta(minutes=10), kind="square.catalog", **fields):
+    """A running job as its worker left it: started, last heartbeat `beat_ago`."""
+    now = timezone.now()
+    return SyncJob.objects.create(
+        organization=square.organization,
+        provider="square",
+        config=square,
+        kind=kind,
+        status=SyncJob.Status.RUNNING,
+        started_at=now - beat_ago,
+        heartbeat_at=now - beat_ago,
+        attempts=1,
+        **fields,
+    )
+
+
+def test_a_job_whose_worker_died_is_sent_again_at_once_and_finishes(square, integrations_worker):
+    job = _running(square)  # no heartbeat for 10 minutes and nobody holds its lock
+
+    assert resume_orphaned_jobs() == 1
+
+    done = wait_for(lambda: finished(job.pk), timeout=30, message="the job was not resumed")
+    assert done.status == SyncJob.Status.SUCCEEDED, done.error_detail
+    assert (done.recoveries, done.attempts) == (1, 2)
+    assert done.summary.startswith("Catalog synced:")
+
+
+def test_only_orphaned_jobs_are_sent_again_and_not_forever(square):
+    alive = _running(square, beat_ago=timedelta(seconds=5))
+    slow_page = _running(square)  # its worker still renews the lock
+    lock = runner._lock(str(slow_page.pk))
+    assert lock.acquire(blocking=False)
+    waiting = _running(square, kind="square.sales")  # a parent waiting for its chunks
+    SyncJob.objects.create(
+        organization=square.organization,
+        provider="square",
+        config=square,
+        parent=waiting,
+        kind="square.sales",
+        status=SyncJob.Status.QUEUED,
+    )
+    crashing = _running(square, recoveries=MAX_RECOVERIES)  # killed its worker every time
+    orphan = _running(square)
+    try:
+        assert resume_orphaned_jobs() == 1
+        assert resume_orphaned_jobs() == 0  # the orphan is queued now: a worker will take it
+    finally:
+        lock.release()
+
+    for job in (alive, slow_page, waiting):
+        job.refresh_from_db()
+        assert (job.status, job.recoveries) == (SyncJob.Status.RUNNING, 0)
+    crashing.refresh_from_db()
+    assert crashing.status == SyncJob.Status.FAILED
+    assert "stopped unexpectedly" in crashing.error
+    orphan.refresh_from_db()
+    assert (orphan.status, orphan.recoveries) == (SyncJob.Status.QUEUED, 1)
+    assert orphan.celery_task_id
 
 
 def test_a_deep_syncs_bar_moves_with_its_chunks_pages_not_only_when_one_finishes(square):

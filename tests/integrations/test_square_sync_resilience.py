@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from integrations.models import IntegrationConfig, SyncJob
 from integrations.services import disconnect
+from integrations.tasks import resume_orphaned_jobs
 from sous.catalog.models import Item
 from sous.sales.models import Order, OrderLineItem
 from tests.conftest import TEST_ENCRYPTION_KEYS, wait_for
@@ -162,9 +163,13 @@ def _worker(env: dict) -> subprocess.Popen:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("recovery", ["redelivered", "resumed"])
 def test_a_worker_killed_mid_range_is_replaced_and_the_range_ends_exact(
-    square_config, product_on_sandbox, merchant, org
+    square_config, product_on_sandbox, merchant, org, settings, recovery
 ):
+    """Either way back: the broker hands the dead worker's task out again once its visibility
+    timeout passes, or beat's resume_orphaned_jobs sends the job again as soon as its lock
+    lapsed (here the broker would wait 15 minutes)."""
     if connection.vendor != "postgresql":
         pytest.skip("the worker process is pointed at the test database through a PostgreSQL URL")
     from sous.celery import app
@@ -172,6 +177,7 @@ def test_a_worker_killed_mid_range_is_replaced_and_the_range_ends_exact(
     resize(product_on_sandbox, orders_per_day=900)
     product_on_sandbox.knobs(latency_ms=150)
     app.control.purge()
+    settings.INTEGRATIONS_JOB_LOCK_SECONDS = 4  # a dead worker's job lock lapses after 4 s
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(connection.settings_dict),
@@ -181,8 +187,7 @@ def test_a_worker_killed_mid_range_is_replaced_and_the_range_ends_exact(
         "SQUARE_ENVIRONMENT": "local",
         "SQUARE_CLIENT_ID": django_settings.SQUARE_CLIENT_ID,
         "SQUARE_CLIENT_SECRET": django_settings.SQUARE_CLIENT_SECRET,
-        # A killed worker's task comes back after 5 s; its job lock lapses after 4 s.
-        "CELERY_VISIBILITY_TIMEOUT": "5",
+        "CELERY_VISIBILITY_TIMEOUT": "5" if recovery == "redelivered" else "900",
         "INTEGRATIONS_JOB_LOCK_SECONDS": "4",
         "PYTHONPATH": str(ROOT),
     }
@@ -202,15 +207,23 @@ def test_a_worker_killed_mid_range_is_replaced_and_the_range_ends_exact(
         assert half_way.status == SyncJob.Status.RUNNING
         assert Order.objects.count() > 0
 
-        # The broker hands the task out again once its visibility timeout has passed since
-        # it was delivered; a starting worker sweeps for such tasks at once (later sweeps
-        # are ~100 s apart), so start the replacement after that point.
-        delivered = half_way.started_at
-        wait_for(
-            lambda: timezone.now() - delivered > timedelta(seconds=6),
-            timeout=15,
-            message="the clock stopped",
-        )
+        if recovery == "redelivered":
+            # The broker hands the task out again once its visibility timeout has passed
+            # since it was delivered; a starting worker sweeps for such tasks at once (later
+            # sweeps are ~100 s apart), so start the replacement after that point.
+            delivered = half_way.started_at
+            wait_for(
+                lambda: timezone.now() - delivered > timedelta(seconds=6),
+                timeout=15,
+                message="the clock stopped",
+            )
+        else:
+            wait_for(
+                lambda: resume_orphaned_jobs() == 1,
+                timeout=30,
+                message="the orphaned job was never sent again",
+            )
+            assert SyncJob.objects.get(pk=job.pk).status == SyncJob.Status.QUEUED
         replacement = _worker(env)
         try:
             job = wait_for(
@@ -229,5 +242,6 @@ def test_a_worker_killed_mid_range_is_replaced_and_the_range_ends_exact(
 
     assert job.status == SyncJob.Status.SUCCEEDED, job.error_detail
     assert job.attempts >= 2
+    assert job.recoveries == (1 if recovery == "resumed" else 0)
     total = _assert_exact(product_on_sandbox, merchant, org, first, last)
     assert job.counts["created"] + job.counts["unchanged"] >= total
