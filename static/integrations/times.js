@@ -1,6 +1,9 @@
 // Relative times ("5 minutes ago") that refresh themselves each minute; the exact time stays
-// in the element's datetime and title attributes.
+// in the element's datetime and title attributes. Dates (time[data-date]) are shown in the
+// viewer's own time zone: the server only knows UTC, and 5 PM in Los Angeles is already
+// tomorrow there.
 const format = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+const day = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric" });
 const STEPS = [
   ["year", 365 * 24 * 3600], ["month", 30 * 24 * 3600], ["week", 7 * 24 * 3600],
   ["day", 24 * 3600], ["hour", 3600], ["minute", 60],
@@ -17,14 +20,19 @@ export function relative(date, now = new Date()) {
   return "just now";
 }
 
-export function refreshTimes(root = document) {
-  root.querySelectorAll("time[data-relative]").forEach((el) => {
+function each(root, selector, show) {
+  root.querySelectorAll(selector).forEach((el) => {
     const date = new Date(el.getAttribute("datetime"));
     if (!Number.isNaN(date.valueOf())) {
-      el.textContent = relative(date);
+      el.textContent = show(date);
       el.title = date.toLocaleString();
     }
   });
+}
+
+export function refreshTimes(root = document) {
+  each(root, "time[data-relative]", (date) => relative(date));
+  each(root, "time[data-date]", (date) => day.format(date));
 }
 
 export function startClock() {

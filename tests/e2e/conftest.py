@@ -127,7 +127,11 @@ def shot(request):
 @pytest.fixture
 def page(browser, live_app):
     """A fresh browser context; console errors fail the test."""
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    # Staff of a Los Angeles restaurant: anything shown in UTC instead of their own time
+    # shows up as the wrong day in the evening.
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 860}, timezone_id="America/Los_Angeles"
+    )
     page = context.new_page()
     errors: list[str] = []
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from playwright.sync_api import expect
 
-from integrations.models import SyncJob
+from integrations.models import IntegrationConfig, SyncJob
 from sous.catalog.models import Item
 from sous.sales.models import Order
 from tests.integrations.square_sync import (
@@ -100,6 +100,17 @@ def test_sync_catalog_shows_progress_then_the_result_and_last_synced(
     assert SyncJob.objects.get().status == SyncJob.Status.SUCCEEDED
     values = _bar_values(page)
     assert values == sorted(values), f"the bar moved backwards: {values}"
+
+
+def test_the_drawer_dates_a_connection_in_the_viewers_time_zone(logged_in, square_config):
+    page = logged_in
+    # 7 PM on 28 February in Los Angeles is already 1 March in UTC.
+    evening = datetime(2026, 3, 1, 3, 0, tzinfo=UTC)
+    IntegrationConfig.objects.filter(pk=square_config.pk).update(connected_at=evening)
+    page.reload()
+    page.get_by_role("button", name="Manage Square").click()
+
+    expect(page.locator("#drawer")).to_contain_text("Connected 28 Feb 2026")
 
 
 def test_the_sales_section_lists_locations_with_windows_and_explains_bad_ranges(
