@@ -23,12 +23,16 @@ Example, a completed order with one line:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
+import msgspec
 
-@dataclass(frozen=True, slots=True)
-class AppliedModifierRecord:
+# msgspec Structs rather than dataclasses: a sync builds these by the hundred thousand, and a
+# frozen dataclass's __init__ (object.__setattr__ per field) costs about 4 µs a line item
+# against 0.3 µs. They hold no reference cycles, so the garbage collector can skip them.
+
+
+class AppliedModifierRecord(msgspec.Struct, frozen=True, gc=False):
     name: str
     catalog_object_id: str = ""
     quantity: str = "1"
@@ -36,8 +40,7 @@ class AppliedModifierRecord:
     total_price: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class LineItemRecord:
+class LineItemRecord(msgspec.Struct, frozen=True, gc=False):
     uid: str  # unique within its order
     name: str
     quantity: str  # a decimal string ("2", "1.5"), as points of sale send it
@@ -53,8 +56,7 @@ class LineItemRecord:
     modifiers: tuple[AppliedModifierRecord, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class OrderRecord:
+class OrderRecord(msgspec.Struct, frozen=True, gc=False):
     external_id: str
     location_id: str
     version: int  # 0 when the provider gives none
