@@ -239,8 +239,8 @@ class SyncJob(models.Model):
     requested_by_label = models.CharField(max_length=40, blank=True)  # "schedule", "command"
     celery_task_id = models.CharField(max_length=255, blank=True)
     attempts = models.PositiveIntegerField(default=0)
-    # Times the job was sent again because its worker died mid-run (bounded: a job that kills
-    # its worker every time must end, not loop).
+    # Times the job was sent again because its worker died, since its last saved page
+    # (bounded: a page that kills its worker every time must end the job, not loop).
     recoveries = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)

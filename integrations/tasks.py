@@ -52,7 +52,8 @@ def refresh_tokens() -> dict:
     return {"refreshed": refreshed, "failed": failed}
 
 
-# A job that crashed its worker this many times is failed rather than sent again.
+# A job whose worker died this many times without a page saved in between is failed rather
+# than sent again: its next page is what kills the worker.
 MAX_RECOVERIES = 3
 
 

@@ -264,7 +264,13 @@ def _save_page(job: SyncJob, page, counts: Counts, cursor) -> bool:
     job.checkpoint = {**page.checkpoint, "_cursor": cursor} if cursor else dict(page.checkpoint)
     job.counts = counts.as_json()
     job.heartbeat_at = timezone.now()
-    updates = {"checkpoint": job.checkpoint, "counts": job.counts, "heartbeat_at": job.heartbeat_at}
+    # A saved page is progress: the job is not one that kills its worker (see recoveries).
+    updates = {
+        "checkpoint": job.checkpoint,
+        "counts": job.counts,
+        "heartbeat_at": job.heartbeat_at,
+        "recoveries": 0,
+    }
     if page.progress is not None:
         job.progress_done = page.progress.done
         job.progress_total = page.progress.total
