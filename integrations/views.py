@@ -81,6 +81,8 @@ def manage(request, key):
         ).select_related("actor")[:10],
         "jobs": SyncJob.objects.filter(config=config, parent__isnull=True)[:10],
         "imported_counts": imported.counts(request.org, key),
+        # The drawer redraws when a job starts and ends: no spinner for a check just made.
+        "report": health.cached(config),
     }
     return render(request, "integrations/_drawer.html", context)
 

@@ -30,10 +30,16 @@ def _cache_key(config: IntegrationConfig) -> str:
     return f"integrations:health:{config.pk}:{config.access_token_encrypted[-16:]}"
 
 
+def cached(config: IntegrationConfig) -> HealthReport | None:
+    """The last minute's report, if any: the drawer shows it at once instead of a spinner."""
+    found = cache.get(_cache_key(config))
+    return HealthReport(**found) if found else None
+
+
 def check(config: IntegrationConfig, *, force: bool = False) -> HealthReport:
+    if not force and (report := cached(config)):
+        return report
     key = _cache_key(config)
-    if not force and (cached := cache.get(key)):
-        return HealthReport(**cached)
     report = _run(config)
     if not report.transient:
         cache.set(key, report.__dict__, CACHE_SECONDS)

@@ -37,6 +37,19 @@ def test_the_drawer_offers_both_syncs_and_says_what_a_business_day_holds(
     assert "/integrations/square/lookup/locations/" in html
 
 
+def test_a_redrawn_drawer_shows_the_last_minutes_health_check_without_a_spinner(
+    owner_client, square_config
+):
+    first = owner_client.get("/integrations/square/manage/").content.decode()
+    assert "Checking the connection…" in first  # nothing checked yet: asked for after render
+    assert "Connection healthy" in owner_client.get("/integrations/square/health/").content.decode()
+
+    # Drawn again (a job started or ended): the check just made, at once.
+    again = owner_client.get("/integrations/square/manage/").content.decode()
+    assert "Checking the connection…" not in again
+    assert "Connection healthy" in again and "Check again" in again
+
+
 def test_the_locations_picker_shows_zones_choices_and_the_exact_local_windows(
     owner_client, square_config, merchant
 ):
