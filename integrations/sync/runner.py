@@ -471,7 +471,13 @@ def _roll_up_due(parent_id) -> bool:
 
 
 def _publish(job: SyncJob, *, force: bool = False) -> None:
-    """Throttled progress events: at most one per PUBLISH_INTERVAL per job, finals always."""
+    """Throttled progress events: at most one per PUBLISH_INTERVAL per job, finals always.
+
+    A deep sync's chunks are never published: the page shows their parent's one bar (rolled
+    up), and a job it does not know makes it redraw the drawer.
+    """
+    if job.parent_id:
+        return
     key = str(job.id)
     now = time.monotonic()
     if not force and job.active and now - _last_published.get(key, 0.0) < PUBLISH_INTERVAL:

@@ -50,6 +50,9 @@ STATES_BY_STEP = {
     "updated": ["OPEN", "COMPLETED", "CANCELED"],
 }
 FIELD_BY_STEP = {"closed": "closed_at", "created": "created_at", "updated": "updated_at"}
+# Each step's share of the progress bar, by the orders it usually reads: completed orders are
+# most of a day; open and cancelled ones few; the changed-since step mostly re-reads today's.
+WEIGHT_BY_STEP = {"closed": 8, "created": 1, "updated": 1}
 
 
 # --- settings: which locations, and their cutoffs ---------------------------------------------
@@ -505,14 +508,15 @@ class SalesAction(Action):
         if finished:
             fraction = 1.0
         else:
-            step = plan["steps"][step_index]
-            low, high = _parse(step["lo"]), _parse(step["hi"])
-            within = 0.0
-            if last_seen and high > low:
-                within = min(1.0, max(0.0, (_parse(last_seen) - low) / (high - low)))
-            fraction = (
-                position["step"] + (within if position["step"] == step_index else 0)
-            ) / steps
+            weights = [WEIGHT_BY_STEP[step["kind"]] for step in plan["steps"]]
+            done_weight = sum(weights[: position["step"]])
+            if position["step"] == step_index:
+                step = plan["steps"][step_index]
+                low, high = _parse(step["lo"]), _parse(step["hi"])
+                if last_seen and high > low:
+                    within = min(1.0, max(0.0, (_parse(last_seen) - low) / (high - low)))
+                    done_weight += within * weights[step_index]
+            fraction = done_weight / sum(weights)
         total = done if finished else (round(done / fraction) if fraction > 0 and done else None)
         label = plan.get("label", "")
         message = f"{done:,} orders · {label}" if label else f"{done:,} orders"

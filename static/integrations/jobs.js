@@ -44,31 +44,67 @@ function updateBars(job) {
   });
 }
 
-// A freshly rendered drawer or card may carry a percent older than an event already shown.
+// A freshly rendered drawer or card carries the percent the server had: older than an event
+// already shown, or newer (events are throttled). Every bar and badge of a job shows the
+// highest seen.
 export function restoreBars(root) {
-  root.querySelectorAll("[data-job-progress]").forEach((box) => {
-    const percent = highest.get(box.dataset.jobProgress);
-    const bar = box.querySelector(".progress-bar");
-    if (percent === undefined || !bar) return;
-    if (Number(bar.getAttribute("aria-valuenow") ?? -1) < percent) showPercent(bar, percent);
+  const bars = [...root.querySelectorAll("[data-job-progress]")]
+    .map((box) => [box.dataset.jobProgress, box.querySelector(".progress-bar")])
+    .filter(([, bar]) => bar && bar.hasAttribute("aria-valuenow"));
+  const badges = [...root.querySelectorAll("[data-job] [data-job-percent]")].map((el) => [
+    el.closest("[data-job]").dataset.job,
+    el,
+  ]);
+  const learn = (id, value) => {
+    if (!Number.isNaN(value) && value > (highest.get(id) ?? -1)) highest.set(id, value);
+  };
+  bars.forEach(([id, bar]) => learn(id, Number(bar.getAttribute("aria-valuenow"))));
+  badges.forEach(([id, el]) => learn(id, parseInt(el.textContent, 10)));
+  bars.forEach(([id, bar]) => {
+    if (Number(bar.getAttribute("aria-valuenow")) < highest.get(id)) showPercent(bar, highest.get(id));
   });
-  root.querySelectorAll("[data-job] [data-job-percent]").forEach((el) => {
-    const percent = highest.get(el.closest("[data-job]").dataset.job);
-    if (percent !== undefined && parseInt(el.textContent, 10) < percent) el.textContent = `${percent}%`;
+  badges.forEach(([id, el]) => {
+    if (parseInt(el.textContent, 10) < highest.get(id)) el.textContent = `${highest.get(id)}%`;
   });
+}
+
+// htmx requests in flight. The worker's first event can beat the response of the request
+// that started the job (which swaps in its bar): let them land before deciding what is missing.
+const inFlight = new Set();
+let afterLanding = [];
+
+document.body.addEventListener("htmx:beforeSend", (event) => {
+  const xhr = event.detail.xhr;
+  inFlight.add(xhr);
+  // loadend follows load (where htmx swaps), whatever the outcome: error, abort, timeout.
+  xhr.addEventListener("loadend", () => {
+    inFlight.delete(xhr);
+    if (inFlight.size) return;
+    const callbacks = afterLanding;
+    afterLanding = [];
+    callbacks.forEach((callback) => callback());
+  });
+});
+
+function afterPendingSwaps(then) {
+  if (inFlight.size) afterLanding.push(then);
+  else then();
 }
 
 export function handleJob(job, { refreshCard, reloadDrawer }) {
   if (active(job.status)) {
     updateBars(job);
     // A job this page has not drawn yet (just started here or elsewhere: another tab, a
-    // command, the schedule): fetch the card's badge and the drawer's bar once.
+    // command, the schedule): fetch the card's badge and the drawer's bar once. Redrawing
+    // the drawer for nothing would clear what staff typed (a Sync Range's dates).
     if (!shown.has(job.id)) {
       shown.add(job.id);
-      if (!document.querySelector(`#card-${job.provider} [data-job="${job.id}"]`)) {
-        refreshCard(job.provider);
-      }
-      if (!document.querySelector(`[data-job-progress="${job.id}"]`)) reloadDrawer(job.provider);
+      afterPendingSwaps(() => {
+        if (!document.querySelector(`#card-${job.provider} [data-job="${job.id}"]`)) {
+          refreshCard(job.provider);
+        }
+        if (!document.querySelector(`[data-job-progress="${job.id}"]`)) reloadDrawer(job.provider);
+      });
     }
     return;
   }

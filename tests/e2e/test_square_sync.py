@@ -160,6 +160,10 @@ def test_sync_range_runs_month_chunks_with_one_progress_and_ends_exact(
     expect(section.locator("[data-job-message]")).to_contain_text(
         re.compile(rf"\d of {months} months · [\d,]+ orders")
     )
+    # The range asked for stays in the form while it runs (the drawer is not redrawn).
+    expect(section.get_by_label("From")).to_have_value(first.isoformat())
+    expect(section.get_by_label("To")).to_have_value(last.isoformat())
+    section.get_by_role("progressbar").scroll_into_view_if_needed()
     shot(page, "1-in-progress")
 
     done = page.get_by_role("status").filter(has_text="Sales synced:")

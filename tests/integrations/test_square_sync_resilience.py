@@ -32,6 +32,7 @@ from tests.integrations.square_sync import (
     square_config_fixture,  # noqa: F401
     start,
 )
+from tests.integrations.test_token_secrecy import GroupListener
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,6 +66,7 @@ def test_a_range_runs_as_parallel_monthly_chunks_with_one_progress(
         # Two worker threads run the two months at once. (Started first: the fixture purges
         # the queue as it starts.)
         request.getfixturevalue("integrations_worker")
+    listener = GroupListener(org.id)
     job = start(square_config, "sales", {"start": str(first), "end": str(last)})
     if on_workers:
         job = wait_for(
@@ -84,6 +86,10 @@ def test_a_range_runs_as_parallel_monthly_chunks_with_one_progress(
         (str(month), str(last)),
     ]
     assert all(c.status == SyncJob.Status.SUCCEEDED for c in children)
+    # The page hears of the one job it shows; a chunk it does not know would redraw it.
+    events = listener.drain()
+    assert any(str(job.pk) in event for event in events)
+    assert not [e for e in events for c in children if str(c.pk) in e]
     total = _assert_exact(product_on_sandbox, merchant, org, first, last)
     assert job.progress_message == f"2 of 2 months · {total:,} orders"
     assert job.counts["created"] == total

@@ -185,8 +185,9 @@ def test_pages_resume_from_the_checkpoint_with_the_same_query_and_cursor():
     assert closed["query"]["sort"]["sort_field"] == "CLOSED_AT" and closed["limit"] == 1000
     assert last["cursor"] == "c1" and last["query"] == closed["query"]
     assert pages[-1].progress.done == pages[-1].progress.total == 2
-    # The bar moves through the empty created step and halfway into the day's closed orders.
-    assert [p.progress.fraction for p in pages] == pytest.approx([0.5, 0.5 + 0.5 * 10 / 24, 1])
+    # The bar moves through the empty created step (a ninth: open and cancelled orders are
+    # few), then with the time the closed orders have reached (10:00 of the day).
+    assert [p.progress.fraction for p in pages] == pytest.approx([1 / 9, (1 + 8 * 10 / 24) / 9, 1])
     assert pages[0].progress.total is None  # no order yet: nothing to estimate a total from
     assert pages[-1].cursor is None  # a range never moves the incremental cursor
 
