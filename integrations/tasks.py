@@ -107,6 +107,8 @@ def reap_stale_jobs() -> int:
     stale = SyncJob.objects.filter(status=SyncJob.Status.RUNNING, heartbeat_at__lt=limit)
     reaped = 0
     for job in stale:
+        if runner.is_being_run(job.pk):
+            continue  # its worker renews the lock: alive, on a very slow page
         runner.fail_stale(job)
         reaped += 1
     return reaped

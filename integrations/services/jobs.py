@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from integrations import progress
 from integrations.models import IntegrationConfig, IntegrationEvent, SyncJob
+from integrations.sync import Counts
 
 from . import apps, events
 
@@ -69,29 +70,46 @@ def active_for(config: IntegrationConfig):
 
 def cancel(job: SyncJob) -> None:
     """Queued jobs stop at once; running ones at their next page (counts so far are kept)."""
-    now = timezone.now()
-    family = SyncJob.objects.filter(pk=job.pk) | SyncJob.objects.filter(parent=job)
-    family.filter(status=SyncJob.Status.RUNNING).update(cancel_requested=True)
-    family.filter(status=SyncJob.Status.QUEUED).update(
-        status=SyncJob.Status.CANCELLED, finished_at=now, summary="Cancelled", cancel_requested=True
-    )
+    _stop(SyncJob.objects.filter(pk=job.pk) | SyncJob.objects.filter(parent=job), "Cancelled")
     job.refresh_from_db()
-    if job.parent_id is None and not job.active:
-        progress.publish(job.organization_id, job_payload(job))
 
 
 def cancel_active(config: IntegrationConfig, *, reason: str) -> int:
     """Disconnect and account switches: every active job of the connection stops."""
+    return _stop(SyncJob.objects.filter(config=config), reason)
+
+
+def _stop(family, reason: str) -> int:
+    from integrations.sync import runner  # the runner sends jobs through this module
+
     now = timezone.now()
-    jobs = SyncJob.objects.filter(config=config, status__in=SyncJob.ACTIVE)
-    running = jobs.filter(status=SyncJob.Status.RUNNING).update(cancel_requested=True)
-    queued_ids = list(jobs.filter(status=SyncJob.Status.QUEUED).values_list("pk", flat=True))
-    SyncJob.objects.filter(pk__in=queued_ids).update(
-        status=SyncJob.Status.CANCELLED, finished_at=now, summary=reason, cancel_requested=True
-    )
-    for job in SyncJob.objects.filter(pk__in=queued_ids, parent__isnull=True):
-        progress.publish(job.organization_id, job_payload(job))
-    return running + len(queued_ids)
+    active = family.filter(status__in=SyncJob.ACTIVE)
+    parents = list(active.filter(parent__isnull=True, children__isnull=False).distinct())
+    running = active.filter(status=SyncJob.Status.RUNNING).update(cancel_requested=True)
+    # Queued covers a job between two slices of its work: its counts so far go in its summary.
+    queued = list(active.filter(status=SyncJob.Status.QUEUED))
+    for job in queued:
+        SyncJob.objects.filter(pk=job.pk, status=SyncJob.Status.QUEUED).update(
+            status=SyncJob.Status.CANCELLED,
+            finished_at=now,
+            summary=_stopped_summary(job, reason)[:300],
+            cancel_requested=True,
+        )
+        if job.parent_id is None:
+            job.refresh_from_db()
+            progress.publish(job.organization_id, job_payload(job))
+    # A deep sync whose chunks were all waiting has no chunk left to finish it.
+    for parent in parents:
+        runner.roll_up(parent.pk)
+    return running + len(queued)
+
+
+def _stopped_summary(job: SyncJob, reason: str) -> str:
+    totals = Counts.from_json(job.counts).totals
+    action = apps.provider(job.provider).action(job.kind.split(".", 1)[1])
+    if action is None or not any(totals.values()):
+        return reason
+    return f"{reason}: {action.summary(totals)}"
 
 
 def job_payload(job: SyncJob) -> dict:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -67,10 +68,13 @@ def run(job_id: str) -> None:
     if not lock.acquire(blocking=False):
         log.info("integrations.job.already_running", extra={"job_id": job_id})
         return
+    keeper = _LockKeeper(lock)
+    keeper.start()
     try:
         with contextlib.suppress(Stop):
-            _run_locked(job, lock)
+            _run_locked(job, keeper)
     finally:
+        keeper.stop()
         # The lock may have expired meanwhile (another task may own it now): leave it be.
         with contextlib.suppress(redis.exceptions.LockError):
             lock.release()
@@ -93,8 +97,8 @@ def is_being_run(job_id) -> bool:
 
 
 def _keep_lock(lock) -> None:
-    """Renew the job's lock. A page that outlasted it (a provider retrying for minutes) let it
-    lapse: take it back, unless another task already has it and carries on from the checkpoint."""
+    """Renew the job's lock. Should it have lapsed anyway (the process stalled), take it back,
+    unless another task already has it and carries on from the checkpoint."""
     try:
         lock.extend(settings.INTEGRATIONS_JOB_LOCK_SECONDS, replace_ttl=True)
     except redis.exceptions.LockNotOwnedError:
@@ -102,7 +106,33 @@ def _keep_lock(lock) -> None:
             raise Stop from None
 
 
-def _run_locked(job: SyncJob, lock) -> None:
+class _LockKeeper(threading.Thread):
+    """Renews the job's lock every quarter of its life for as long as the task runs, however
+    long one page takes (a provider retrying for minutes): a lapsed lock then means a dead
+    worker, which is what resume_orphaned_jobs relies on."""
+
+    def __init__(self, lock) -> None:
+        super().__init__(name="sync-lock-keeper", daemon=True)
+        self.lock = lock
+        self.lost = False  # another task holds the job now: this one must stop at its next page
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopped.wait(settings.INTEGRATIONS_JOB_LOCK_SECONDS / 4):
+            try:
+                _keep_lock(self.lock)
+            except Stop:
+                self.lost = True
+                return
+            except redis.exceptions.RedisError:
+                log.warning("integrations.job.lock_renewal_failed", exc_info=True)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.join(timeout=5)
+
+
+def _run_locked(job: SyncJob, keeper: _LockKeeper) -> None:
     if job.cancel_requested:
         _finish(job, SyncJob.Status.CANCELLED, summary="Cancelled")
         return
@@ -116,17 +146,19 @@ def _run_locked(job: SyncJob, lock) -> None:
         return
     ctx = Context(job=job, config=job.config, provider=provider, action=action)
     now = timezone.now()
-    SyncJob.objects.filter(pk=job.pk).update(
+    taken = SyncJob.objects.filter(pk=job.pk, status__in=SyncJob.ACTIVE).update(
         status=SyncJob.Status.RUNNING,
         started_at=job.started_at or now,
         heartbeat_at=now,
         attempts=F("attempts") + 1,
     )
+    if not taken:
+        return  # cancelled since this task looked
     job.refresh_from_db()
     if job.parent_id is None and _plan_children(ctx):
         return
     _publish(job, force=True)
-    _work(ctx, lock)
+    _work(ctx, keeper)
 
 
 def _plan_children(ctx: Context) -> bool:
@@ -164,14 +196,13 @@ def _plan_children(ctx: Context) -> bool:
     return True
 
 
-def _work(ctx: Context, lock) -> None:
+def _work(ctx: Context, keeper: _LockKeeper) -> None:
     job, config = ctx.job, ctx.config
     slice_ends = time.monotonic() + settings.INTEGRATIONS_TASK_SLICE_SECONDS
     counts = Counts.from_json(job.counts)
     transient_failures = 0
     stale_token = False
     last_cursor = job.checkpoint.get("_cursor")
-    lock_extended = time.monotonic()
     while True:
         try:
             token = tokens.access_token(config, stale=stale_token)
@@ -190,9 +221,8 @@ def _work(ctx: Context, lock) -> None:
                     last_cursor = page.cursor
                 wanted = _save_page(job, page, counts, last_cursor)
                 transient_failures = 0
-                if time.monotonic() - lock_extended > settings.INTEGRATIONS_JOB_LOCK_SECONDS / 4:
-                    _keep_lock(lock)
-                    lock_extended = time.monotonic()
+                if keeper.lost:
+                    return
                 if not wanted:
                     _finish(
                         job,
@@ -206,6 +236,8 @@ def _work(ctx: Context, lock) -> None:
                     return
             break
         except Unauthorized as exc:
+            if _cancelled_meanwhile(job, counts, ctx):
+                return  # a switch or a disconnect revoked the token this job held
             if isinstance(exc, GrantRefused):
                 _fail(job, f"{status.REAUTH}", str(exc))
                 return
@@ -228,7 +260,8 @@ def _work(ctx: Context, lock) -> None:
             _note(job, f"{exc} Retrying in {wait:.0f} s.")
             time.sleep(wait)
         except ProviderError as exc:
-            _fail(job, f"Sync failed: {exc}", str(exc))
+            if not _cancelled_meanwhile(job, counts, ctx):
+                _fail(job, f"Sync failed: {exc}", str(exc))
             return
         except Stop:
             return
@@ -240,6 +273,20 @@ def _work(ctx: Context, lock) -> None:
             )
             raise
     _succeed(ctx, counts, last_cursor)
+
+
+def _cancelled_meanwhile(job: SyncJob, counts: Counts, ctx: Context) -> bool:
+    """Finish as cancelled, not failed, a job whose failure came after staff stopped it."""
+    if not SyncJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
+        return False
+    with contextlib.suppress(Stop):
+        _finish(
+            job,
+            SyncJob.Status.CANCELLED,
+            summary=f"Cancelled: {_summary(ctx, counts)}",
+            counts=counts,
+        )
+    return True
 
 
 def fail_stale(job: SyncJob) -> None:
@@ -302,16 +349,30 @@ def _save_page(job: SyncJob, page, counts: Counts, cursor) -> bool:
 
 
 def _continue_later(job: SyncJob) -> None:
-    """End this task's slice: the same job continues in a fresh task from its checkpoint."""
-    SyncJob.objects.filter(pk=job.pk).update(celery_task_id="")
+    """End this task's slice: the same job continues in a fresh task from its checkpoint.
+
+    Queued meanwhile, as it waits for a worker like any queued job (and is not taken for a
+    running job whose worker died)."""
+    SyncJob.objects.filter(pk=job.pk, status=SyncJob.Status.RUNNING).update(
+        status=SyncJob.Status.QUEUED, celery_task_id="", heartbeat_at=timezone.now()
+    )
     job.refresh_from_db()
-    jobs.dispatch(job)
+    if job.active:
+        jobs.dispatch(job)
 
 
 def _note(job: SyncJob, message: str) -> None:
     job.progress_message = message[:200]
     job.heartbeat_at = timezone.now()
     job.save(update_fields=["progress_message", "heartbeat_at"])
+    if job.parent_id:
+        # The page shows the parent's bar: the note goes there until the next roll-up.
+        parent = SyncJob.objects.filter(pk=job.parent_id).first()
+        if parent is not None and parent.active:
+            parent.progress_message = job.progress_message
+            parent.save(update_fields=["progress_message"])
+            _publish(parent, force=True)
+        return
     _publish(job, force=True)
 
 
@@ -323,15 +384,20 @@ def _succeed(ctx: Context, counts: Counts, cursor) -> None:
     job = ctx.job
     # "Last synced" first, so a page reacting to the finished event already shows it.
     if job.parent_id is None:
-        _mark_synced(ctx.config, job.kind, cursor)
+        _mark_synced(ctx.config, job, cursor)
     _finish(job, SyncJob.Status.SUCCEEDED, summary=_summary(ctx, counts), counts=counts)
 
 
-def _mark_synced(config: IntegrationConfig, kind: str, cursor) -> None:
+def _mark_synced(config: IntegrationConfig, job: SyncJob, cursor) -> None:
+    kind = job.kind
     with transaction.atomic():
         locked = IntegrationConfig.objects.select_for_update().filter(pk=config.pk).first()
         if locked is None:
             return  # disconnected meanwhile
+        if SyncJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
+            # Stopped by an account switch (under this row lock) or by staff: its cursor and
+            # "Last synced" would describe what the connection no longer reads.
+            return
         now = timezone.now()
         locked.last_synced = {**locked.last_synced, kind: now.isoformat()}
         locked.last_synced_at = now
@@ -385,6 +451,11 @@ def _action_of(job: SyncJob) -> Action | None:
     return apps.provider(job.provider).action(job.kind.split(".", 1)[1])
 
 
+def roll_up(parent_id) -> None:
+    """Bring a deep sync up to date with its chunks; finish it once none is active."""
+    _roll_up(parent_id)
+
+
 def _roll_up(parent_id, finished_child: SyncJob | None = None) -> None:
     """Aggregate the children's progress on the parent; finish it with the last child."""
     with transaction.atomic():
@@ -433,7 +504,7 @@ def _roll_up(parent_id, finished_child: SyncJob | None = None) -> None:
             _finish(parent, SyncJob.Status.CANCELLED, summary="Cancelled", counts=total)
         else:
             if parent.config_id:
-                _mark_synced(parent.config, parent.kind, None)
+                _mark_synced(parent.config, parent, None)
             _finish(
                 parent, SyncJob.Status.SUCCEEDED, summary=action.summary(total.totals), counts=total
             )

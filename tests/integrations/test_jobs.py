@@ -2,6 +2,7 @@
 
 import io
 import json
+import time
 from datetime import timedelta
 
 import pytest
@@ -228,6 +229,63 @@ def test_only_orphaned_jobs_are_sent_again_and_not_forever(square):
     orphan.refresh_from_db()
     assert (orphan.status, orphan.recoveries) == (SyncJob.Status.QUEUED, 1)
     assert orphan.celery_task_id
+
+
+def test_a_job_between_slices_waits_as_queued_and_is_not_taken_for_an_orphan(square):
+    job = _running(square)
+    runner._continue_later(job)  # its slice ended: a fresh task carries on
+
+    job.refresh_from_db()
+    assert job.status == SyncJob.Status.QUEUED and job.celery_task_id
+    # However long it waits behind other work, it is not sent a second time.
+    SyncJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    assert resume_orphaned_jobs() == 0
+    assert reap_stale_jobs() == 0
+
+
+def test_the_lock_keeper_holds_the_job_through_a_page_longer_than_the_lock_lives(settings):
+    settings.INTEGRATIONS_JOB_LOCK_SECONDS = 1
+    lock = runner._lock("slow-page-test")
+    assert lock.acquire(blocking=False)
+    keeper = runner._LockKeeper(lock)
+    keeper.start()
+    try:
+        started = time.monotonic()
+        wait_for(lambda: time.monotonic() - started > 2.5, timeout=5, message="the clock stopped")
+        assert runner.is_being_run("slow-page-test") and not keeper.lost
+
+        lock.redis.delete(lock.name)  # lapsed anyway, and another task took the job
+        other = runner._lock("slow-page-test")
+        assert other.acquire(blocking=False)
+        wait_for(lambda: keeper.lost, timeout=5, message="the keeper did not notice")
+        assert other.owned()
+        other.release()
+    finally:
+        keeper.stop()
+        lock.redis.delete(lock.name)
+
+
+def test_cancelling_a_deep_sync_whose_chunks_all_wait_finishes_it(square):
+    parent = _running(square, kind="square.sales")
+    for counts in ({"created": 120, "totals": {"orders": 120, "new orders": 120}}, {}):
+        SyncJob.objects.create(
+            organization=square.organization,
+            provider="square",
+            config=square,
+            parent=parent,
+            kind="square.sales",
+            status=SyncJob.Status.QUEUED,  # between two slices, and not started yet
+            counts=counts,
+        )
+
+    jobs.cancel(parent)
+
+    parent.refresh_from_db()
+    assert parent.status == SyncJob.Status.CANCELLED
+    assert sorted(child.summary for child in parent.children.all()) == [
+        "Cancelled",
+        "Cancelled: Sales synced: 120 orders (120 new, 0 changed)",
+    ]
 
 
 def test_a_deep_syncs_bar_moves_with_its_chunks_pages_not_only_when_one_finishes(square):

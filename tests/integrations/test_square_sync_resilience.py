@@ -116,6 +116,27 @@ def test_a_flaky_square_still_gives_exact_results(
     _assert_exact(product_on_sandbox, merchant, org, first, last)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_sync_cut_into_many_slices_ends_exact(
+    square_config, product_on_sandbox, merchant, org, settings, integrations_worker
+):
+    resize(product_on_sandbox, orders_per_day=900)
+    settings.INTEGRATIONS_TASK_SLICE_SECONDS = 0  # every page ends its task: a fresh one goes on
+    day = local_date_days_ago(2)
+    job = start(square_config, "sales", {"start": str(day), "end": str(day)})
+
+    job = wait_for(
+        lambda: SyncJob.objects.filter(pk=job.pk).exclude(status__in=SyncJob.ACTIVE).first(),
+        timeout=60,
+        message="the sliced sync did not finish",
+    )
+
+    assert job.status == SyncJob.Status.SUCCEEDED, job.error_detail
+    assert job.attempts >= 4  # one task per page
+    total = _assert_exact(product_on_sandbox, merchant, org, day, day)
+    assert job.summary == f"Sales synced: {total:,} orders ({total:,} new, 0 changed)"
+
+
 @pytest.mark.django_db
 def test_disconnecting_keeps_every_imported_row(square_config, product_on_sandbox, org, owner):
     resize(product_on_sandbox, orders_per_day=30)
