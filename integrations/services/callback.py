@@ -160,6 +160,14 @@ def save_connection(org, key: str, grant: TokenSet, identity: Identity, *, actor
         jobs.cancel_active(config, reason=f"{name} was switched to another account")
         config.settings, config.cursors, config.last_synced = {}, {}, {}
         config.last_synced_at = None
+        # Read under this row's lock: the grant being replaced, not one another tab stored.
+        try:
+            replaced = tokens.read(config)
+        except tokens.CredentialsUnavailable:
+            replaced = None
+        if replaced is not None:
+            # Nobody here holds it any more: give it back once the switch is saved.
+            transaction.on_commit(lambda: _give_back(key, replaced))
     tokens.store(config, grant)
     config.external_account_id = identity.account_id
     config.account_name = identity.name
@@ -243,11 +251,6 @@ def resolve_switch(request, key: str, pending_id: str, *, confirm: bool) -> Resu
         # The new grant is not wanted: give it back rather than leave it live at the provider.
         _give_back(key, grant)
         return Result(Outcome.CANCELLED, key, f"Kept the current {name} account", mode=attempt.mode)
-    previous = IntegrationConfig.objects.filter(organization=request.org, provider=key).first()
-    try:
-        previous_grant = tokens.read(previous) if previous else None
-    except tokens.CredentialsUnavailable:
-        previous_grant = None
     save_connection(
         request.org,
         key,
@@ -256,9 +259,6 @@ def resolve_switch(request, key: str, pending_id: str, *, confirm: bool) -> Resu
         actor=request.user,
         kind=IntegrationEvent.Kind.ACCOUNT_SWITCHED,
     )
-    if previous_grant is not None:
-        # Nobody here holds the previous account's grant any more: give it back too.
-        _give_back(key, previous_grant)
     return Result(
         Outcome.SWITCHED, key, f"{name} switched to {identity.display}", mode=attempt.mode
     )

@@ -207,7 +207,9 @@ def test_reconnecting_replaces_tokens_in_place_and_keeps_settings_and_clears_err
 
 
 @responses.activate
-def test_a_different_account_waits_for_an_explicit_switch(owner_client, org, make_connection):
+def test_a_different_account_waits_for_an_explicit_switch(
+    owner_client, org, make_connection, django_capture_on_commit_callbacks
+):
     config = make_connection(org, "square", account_id="MERCHANT-1", name="Acme Bistro")
     config.settings = {"excluded_locations": ["L1"]}
     config.cursors = {"square.catalog": "2026-01-01T00:00:00Z"}
@@ -229,9 +231,10 @@ def test_a_different_account_waits_for_an_explicit_switch(owner_client, org, mak
     pending = OAuthState.objects.exclude(pending_grant_encrypted="").get()
     assert "EAAA-other" not in pending.pending_grant_encrypted
 
-    done = owner_client.post(
-        "/integrations/square/switch/", {"pending": str(pending.id), "action": "switch"}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        done = owner_client.post(
+            "/integrations/square/switch/", {"pending": str(pending.id), "action": "switch"}
+        )
     assert oauth_result(done)["outcome"] == "switched"
     config.refresh_from_db()
     assert config.external_account_id == "MERCHANT-2"
@@ -251,6 +254,53 @@ def test_a_different_account_waits_for_an_explicit_switch(owner_client, org, mak
         "/integrations/square/switch/", {"pending": str(pending.id), "action": "switch"}
     )
     assert again.status_code == 400
+
+
+@pytest.mark.django_db(transaction=True)  # the page is fetched by the sync's own thread
+@responses.activate
+def test_a_job_whose_token_a_switch_revoked_ends_cancelled_and_leaves_the_connection_healthy(
+    org, make_connection
+):
+    from integrations.sync import runner
+
+    config = make_connection(org, "square", account_id="MERCHANT-1")
+    job = SyncJob.objects.create(
+        organization=org, provider="square", config=config, kind="square.catalog"
+    )
+
+    def switched_meanwhile(request):
+        # The switch stops the job and revokes the previous grant while its page is on its way.
+        SyncJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+        body = {"errors": [{"category": "AUTHENTICATION_ERROR", "code": "ACCESS_TOKEN_REVOKED"}]}
+        return 401, {}, json.dumps(body)
+
+    responses.add_callback(responses.POST, f"{SQ}/v2/catalog/search", callback=switched_meanwhile)
+
+    runner.run(str(job.pk))
+
+    job.refresh_from_db()
+    assert job.status == SyncJob.Status.CANCELLED and not job.error
+    config.refresh_from_db()
+    assert config.status == IntegrationConfig.Status.CONNECTED and not config.last_error
+
+
+def test_a_job_stopped_by_a_switch_does_not_write_its_cursor(org, make_connection):
+    from integrations.sync import runner
+
+    config = make_connection(org, "square", account_id="MERCHANT-2")
+    job = SyncJob.objects.create(
+        organization=org,
+        provider="square",
+        config=config,
+        kind="square.catalog",
+        status=SyncJob.Status.RUNNING,
+        cancel_requested=True,  # set by the switch, under the connection's row lock
+    )
+
+    runner._mark_synced(config, job, {"begin_time": "2026-01-01T00:00:00Z"})
+
+    config.refresh_from_db()
+    assert (config.cursors, config.last_synced) == ({}, {})
 
 
 @responses.activate
