@@ -73,16 +73,22 @@ export function restoreBars(root) {
 const inFlight = new Set();
 let afterLanding = [];
 
+function landed(xhr) {
+  inFlight.delete(xhr);
+  if (inFlight.size) return;
+  const callbacks = afterLanding;
+  afterLanding = [];
+  callbacks.forEach((callback) => callback());
+}
+
 document.body.addEventListener("htmx:beforeSend", (event) => {
   const xhr = event.detail.xhr;
   inFlight.add(xhr);
   // loadend follows load (where htmx swaps), whatever the outcome: error, abort, timeout.
-  xhr.addEventListener("loadend", () => {
-    inFlight.delete(xhr);
-    if (inFlight.size) return;
-    const callbacks = afterLanding;
-    afterLanding = [];
-    callbacks.forEach((callback) => callback());
+  xhr.addEventListener("loadend", () => landed(xhr));
+  // A listener after this one may still call the request off: then it never ends.
+  queueMicrotask(() => {
+    if (event.defaultPrevented) landed(xhr);
   });
 });
 

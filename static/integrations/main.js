@@ -6,10 +6,13 @@ import { onConsentResult, openConsent } from "./popup.js";
 import { refreshTimes, startClock } from "./times.js";
 import { showPageMessages, toast } from "./toasts.js";
 
+// Each call names its own source: htmx queues requests per source element and keeps only the
+// last one waiting, so a card refresh sourced from <body> would drop a drawer reload.
 function refreshCard(provider) {
   const card = document.getElementById(`card-${provider}`);
   if (!card) return Promise.resolve();
   return window.htmx.ajax("GET", `/integrations/${provider}/card/`, {
+    source: card,
     target: card,
     swap: "outerHTML",
   });
@@ -18,6 +21,7 @@ function refreshCard(provider) {
 function reloadDrawer(provider) {
   if (currentProvider() !== provider) return;
   window.htmx.ajax("GET", `/integrations/${provider}/manage/`, {
+    source: "#drawer-body",
     target: "#drawer-body",
     swap: "innerHTML",
   });

@@ -3,7 +3,9 @@
 // viewer's own time zone: the server only knows UTC, and 5 PM in Los Angeles is already
 // tomorrow there.
 const format = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
-const day = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric" });
+// "26 Nov 2026", as the server writes dates (en-GB would say "Sept").
+const month = new Intl.DateTimeFormat("en-US", { month: "short" });
+const day = (date) => `${date.getDate()} ${month.format(date)} ${date.getFullYear()}`;
 const STEPS = [
   ["year", 365 * 24 * 3600], ["month", 30 * 24 * 3600], ["week", 7 * 24 * 3600],
   ["day", 24 * 3600], ["hour", 3600], ["minute", 60],
@@ -32,7 +34,7 @@ function each(root, selector, show) {
 
 export function refreshTimes(root = document) {
   each(root, "time[data-relative]", (date) => relative(date));
-  each(root, "time[data-date]", (date) => day.format(date));
+  each(root, "time[data-date]", day);
 }
 
 export function startClock() {

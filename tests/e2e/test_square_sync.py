@@ -104,13 +104,13 @@ def test_sync_catalog_shows_progress_then_the_result_and_last_synced(
 
 def test_the_drawer_dates_a_connection_in_the_viewers_time_zone(logged_in, square_config):
     page = logged_in
-    # 7 PM on 28 February in Los Angeles is already 1 March in UTC.
-    evening = datetime(2026, 3, 1, 3, 0, tzinfo=UTC)
+    # 8 PM on 30 September in Los Angeles is already 1 October in UTC.
+    evening = datetime(2026, 10, 1, 3, 0, tzinfo=UTC)
     IntegrationConfig.objects.filter(pk=square_config.pk).update(connected_at=evening)
     page.reload()
     page.get_by_role("button", name="Manage Square").click()
 
-    expect(page.locator("#drawer")).to_contain_text("Connected 28 Feb 2026")
+    expect(page.locator("#drawer")).to_contain_text("Connected 30 Sep 2026")
 
 
 def test_the_sales_section_lists_locations_with_windows_and_explains_bad_ranges(
