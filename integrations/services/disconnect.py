@@ -21,6 +21,10 @@ log = logging.getLogger(__name__)
 def disconnect(config: IntegrationConfig, *, actor) -> str:
     """Returns a one-line message for staff."""
     name = apps.provider(config.provider).name
+    # Jobs stop first: a page already on its way then meets the revoked token as part of a
+    # cancelled job, not as a failure that would put the connection in Error.
+    with transaction.atomic():
+        jobs.cancel_active(config, reason=f"{name} was disconnected")
     revoked = False
     try:
         grant = tokens.read(config)
@@ -35,7 +39,6 @@ def disconnect(config: IntegrationConfig, *, actor) -> str:
         )
     org, key = config.organization, config.provider
     with transaction.atomic():
-        jobs.cancel_active(config, reason=f"{name} was disconnected")
         events.record(
             config,
             IntegrationEvent.Kind.DISCONNECTED,

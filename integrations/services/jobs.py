@@ -54,14 +54,16 @@ def request(
     return job, True
 
 
-def dispatch(job: SyncJob) -> None:
+def dispatch(job: SyncJob, *, countdown: float | None = None) -> None:
     """Send the job's task after the current transaction commits (the worker must see it)."""
     from integrations.tasks import run_job
 
     task_id = str(uuid.uuid4())
     SyncJob.objects.filter(pk=job.pk).update(celery_task_id=task_id)
     job.celery_task_id = task_id
-    transaction.on_commit(lambda: run_job.apply_async(args=[str(job.pk)], task_id=task_id))
+    transaction.on_commit(
+        lambda: run_job.apply_async(args=[str(job.pk)], task_id=task_id, countdown=countdown)
+    )
 
 
 def active_for(config: IntegrationConfig):

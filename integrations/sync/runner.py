@@ -44,6 +44,7 @@ from . import Counts, save_records
 log = logging.getLogger(__name__)
 
 PUBLISH_INTERVAL = 0.4  # seconds between progress events of one job (the last always goes)
+LOCKED_RETRY_SECONDS = 5
 MAX_TRANSIENT_RETRIES = 6
 MAX_BACKOFF = 60.0
 
@@ -67,6 +68,10 @@ def run(job_id: str) -> None:
     lock = _lock(job_id)
     if not lock.acquire(blocking=False):
         log.info("integrations.job.already_running", extra={"job_id": job_id})
+        if job.status == SyncJob.Status.QUEUED:
+            # Queued, yet a task still holds it (one handing it over, say): this task is the
+            # job's only way forward, so it comes back rather than vanish.
+            jobs.dispatch(job, countdown=LOCKED_RETRY_SECONDS)
         return
     keeper = _LockKeeper(lock)
     keeper.start()
@@ -96,40 +101,47 @@ def is_being_run(job_id) -> bool:
     return bool(redis.Redis.from_url(settings.REDIS_URL).exists(_lock_name(job_id)))
 
 
-def _keep_lock(lock) -> None:
-    """Renew the job's lock. Should it have lapsed anyway (the process stalled), take it back,
-    unless another task already has it and carries on from the checkpoint."""
-    try:
-        lock.extend(settings.INTEGRATIONS_JOB_LOCK_SECONDS, replace_ttl=True)
-    except redis.exceptions.LockNotOwnedError:
-        if not lock.acquire(blocking=False):
-            raise Stop from None
-
-
 class _LockKeeper(threading.Thread):
-    """Renews the job's lock every quarter of its life for as long as the task runs, however
-    long one page takes (a provider retrying for minutes): a lapsed lock then means a dead
-    worker, which is what resume_orphaned_jobs relies on."""
+    """Renews the job's lock every quarter of its life while the task makes progress, however
+    long one page takes (a provider retrying for minutes): a lapsed lock then means a dead or
+    stuck worker, which is what resume_orphaned_jobs relies on.
+
+    Progress is `touch()`, at every saved page and retry note. A task silent for longer than
+    the broker's visibility timeout (stuck on a lock, a hung connection) lets the lock go and
+    stops at its next page, should it ever get there; another task carries the job on.
+    """
 
     def __init__(self, lock) -> None:
         super().__init__(name="sync-lock-keeper", daemon=True)
         self.lock = lock
-        self.lost = False  # another task holds the job now: this one must stop at its next page
+        self.lost = False  # another task has the job now: this one must stop at its next page
         self._stopped = threading.Event()
+        self._touched = time.monotonic()
+
+    def touch(self) -> None:
+        self._touched = time.monotonic()
 
     def run(self) -> None:
+        patience = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
         while not self._stopped.wait(settings.INTEGRATIONS_JOB_LOCK_SECONDS / 4):
-            try:
-                _keep_lock(self.lock)
-            except Stop:
+            if time.monotonic() - self._touched > patience:
+                log.warning("integrations.job.stuck", extra={"lock": self.lock.name})
                 self.lost = True
                 return
+            try:
+                self.lock.extend(settings.INTEGRATIONS_JOB_LOCK_SECONDS, replace_ttl=True)
+            except redis.exceptions.LockNotOwnedError:
+                # Lapsed anyway (the process stalled): take it back unless another task has.
+                if self._stopped.is_set() or not self.lock.acquire(blocking=False):
+                    self.lost = True
+                    return
             except redis.exceptions.RedisError:
                 log.warning("integrations.job.lock_renewal_failed", exc_info=True)
 
     def stop(self) -> None:
         self._stopped.set()
-        self.join(timeout=5)
+        if self is not threading.current_thread() and self.is_alive():
+            self.join(timeout=5)
 
 
 def _run_locked(job: SyncJob, keeper: _LockKeeper) -> None:
@@ -173,6 +185,11 @@ def _plan_children(ctx: Context) -> bool:
     if len(chunks) <= 1:
         return False
     with transaction.atomic():
+        # Under the parent's row lock: a cancel either lands first (no chunks are made) or
+        # waits for them, and then stops them too.
+        locked = SyncJob.objects.select_for_update().filter(pk=job.pk).first()
+        if locked is None or locked.cancel_requested or not locked.active:
+            raise Stop
         children = SyncJob.objects.bulk_create(
             SyncJob(
                 organization_id=job.organization_id,
@@ -220,6 +237,7 @@ def _work(ctx: Context, keeper: _LockKeeper) -> None:
                 if page.cursor is not None:
                     last_cursor = page.cursor
                 wanted = _save_page(job, page, counts, last_cursor)
+                keeper.touch()
                 transient_failures = 0
                 if keeper.lost:
                     return
@@ -232,11 +250,11 @@ def _work(ctx: Context, keeper: _LockKeeper) -> None:
                     )
                     return
                 if time.monotonic() > slice_ends:
-                    _continue_later(job)
+                    _continue_later(job, keeper)
                     return
             break
         except Unauthorized as exc:
-            if _cancelled_meanwhile(job, counts, ctx):
+            if _cancelled_meanwhile(job, counts, ctx, exc):
                 return  # a switch or a disconnect revoked the token this job held
             if isinstance(exc, GrantRefused):
                 _fail(job, f"{status.REAUTH}", str(exc))
@@ -249,18 +267,22 @@ def _work(ctx: Context, keeper: _LockKeeper) -> None:
             _fail(job, status.REAUTH, str(exc))
             return
         except tokens.CredentialsUnavailable as exc:
-            _fail(job, exc.reason, exc.reason)
+            if not _cancelled_meanwhile(job, counts, ctx, exc):
+                _fail(job, exc.reason, exc.reason)
             return
         except (RateLimited, Unavailable) as exc:
+            if _cancelled_meanwhile(job, counts, ctx, exc):
+                return  # no point waiting out an outage for a job staff stopped
             transient_failures += 1
             if transient_failures > MAX_TRANSIENT_RETRIES:
                 _fail(job, f"{ctx.provider.name} kept failing: {exc} Try again later.", str(exc))
                 return
             wait = _backoff(exc, transient_failures)
             _note(job, f"{exc} Retrying in {wait:.0f} s.")
+            keeper.touch()
             time.sleep(wait)
         except ProviderError as exc:
-            if not _cancelled_meanwhile(job, counts, ctx):
+            if not _cancelled_meanwhile(job, counts, ctx, exc):
                 _fail(job, f"Sync failed: {exc}", str(exc))
             return
         except Stop:
@@ -275,10 +297,15 @@ def _work(ctx: Context, keeper: _LockKeeper) -> None:
     _succeed(ctx, counts, last_cursor)
 
 
-def _cancelled_meanwhile(job: SyncJob, counts: Counts, ctx: Context) -> bool:
-    """Finish as cancelled, not failed, a job whose failure came after staff stopped it."""
+def _cancelled_meanwhile(job: SyncJob, counts: Counts, ctx: Context, exc: Exception) -> bool:
+    """Finish as cancelled, not failed, a job whose failure came after it was stopped (by
+    staff, a disconnect or an account switch, which revokes the token it held)."""
     if not SyncJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
         return False
+    log.info(
+        "integrations.job.error_after_cancel",
+        extra={"job_id": str(job.pk), "error": type(exc).__name__},
+    )
     with contextlib.suppress(Stop):
         _finish(
             job,
@@ -348,14 +375,18 @@ def _save_page(job: SyncJob, page, counts: Counts, cursor) -> bool:
     return bool(wanted)
 
 
-def _continue_later(job: SyncJob) -> None:
+def _continue_later(job: SyncJob, keeper: _LockKeeper) -> None:
     """End this task's slice: the same job continues in a fresh task from its checkpoint.
 
     Queued meanwhile, as it waits for a worker like any queued job (and is not taken for a
-    running job whose worker died)."""
+    running job whose worker died). The lock goes before the task is sent, so that the
+    worker taking it finds the job free."""
     SyncJob.objects.filter(pk=job.pk, status=SyncJob.Status.RUNNING).update(
         status=SyncJob.Status.QUEUED, celery_task_id="", heartbeat_at=timezone.now()
     )
+    keeper.stop()
+    with contextlib.suppress(redis.exceptions.LockError):
+        keeper.lock.release()
     job.refresh_from_db()
     if job.active:
         jobs.dispatch(job)
@@ -367,11 +398,9 @@ def _note(job: SyncJob, message: str) -> None:
     job.save(update_fields=["progress_message", "heartbeat_at"])
     if job.parent_id:
         # The page shows the parent's bar: the note goes there until the next roll-up.
-        parent = SyncJob.objects.filter(pk=job.parent_id).first()
-        if parent is not None and parent.active:
-            parent.progress_message = job.progress_message
-            parent.save(update_fields=["progress_message"])
-            _publish(parent, force=True)
+        parents = SyncJob.objects.filter(pk=job.parent_id, status__in=SyncJob.ACTIVE)
+        if parents.update(progress_message=job.progress_message):
+            _publish(parents.get(), force=True)
         return
     _publish(job, force=True)
 

@@ -178,11 +178,10 @@ def _running(square, *, beat_ago=timedelta(minutes=10), kind="square.catalog", *
         provider="square",
         config=square,
         kind=kind,
-        status=SyncJob.Status.RUNNING,
         started_at=now - beat_ago,
         heartbeat_at=now - beat_ago,
         attempts=1,
-        **fields,
+        **{"status": SyncJob.Status.RUNNING, **fields},
     )
 
 
@@ -233,10 +232,15 @@ def test_only_orphaned_jobs_are_sent_again_and_not_forever(square):
 
 def test_a_job_between_slices_waits_as_queued_and_is_not_taken_for_an_orphan(square):
     job = _running(square)
-    runner._continue_later(job)  # its slice ended: a fresh task carries on
+    lock = runner._lock(str(job.pk))
+    assert lock.acquire(blocking=False)
+    keeper = runner._LockKeeper(lock)
+    keeper.start()
+    runner._continue_later(job, keeper)  # its slice ended: a fresh task carries on
 
     job.refresh_from_db()
     assert job.status == SyncJob.Status.QUEUED and job.celery_task_id
+    assert not runner.is_being_run(job.pk)  # handed over free, for the next task to take
     # However long it waits behind other work, it is not sent a second time.
     SyncJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
     assert resume_orphaned_jobs() == 0
@@ -254,7 +258,11 @@ def test_the_lock_keeper_holds_the_job_through_a_page_longer_than_the_lock_lives
         wait_for(lambda: time.monotonic() - started > 2.5, timeout=5, message="the clock stopped")
         assert runner.is_being_run("slow-page-test") and not keeper.lost
 
-        lock.redis.delete(lock.name)  # lapsed anyway, and another task took the job
+        lock.redis.delete(lock.name)  # lapsed anyway (the process stalled): taken back
+        wait_for(lambda: runner.is_being_run("slow-page-test"), timeout=5)
+        assert lock.owned() and not keeper.lost
+
+        lock.redis.delete(lock.name)  # lapsed, and another task took the job meanwhile
         other = runner._lock("slow-page-test")
         assert other.acquire(blocking=False)
         wait_for(lambda: keeper.lost, timeout=5, message="the keeper did not notice")
@@ -263,6 +271,59 @@ def test_the_lock_keeper_holds_the_job_through_a_page_longer_than_the_lock_lives
     finally:
         keeper.stop()
         lock.redis.delete(lock.name)
+
+
+def test_the_lock_keeper_lets_a_stuck_task_go(settings):
+    settings.INTEGRATIONS_JOB_LOCK_SECONDS = 1
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+        "visibility_timeout": 2,
+    }
+    lock = runner._lock("stuck-task-test")
+    assert lock.acquire(blocking=False)
+    keeper = runner._LockKeeper(lock)
+    keeper.start()
+    try:
+        # No page saved, no retry noted, for longer than the broker would wait: the lock
+        # lapses, so the job is resumed elsewhere, and this task stops at its next page.
+        wait_for(lambda: keeper.lost, timeout=10, message="the keeper held on")
+        wait_for(lambda: not runner.is_being_run("stuck-task-test"), timeout=5)
+    finally:
+        keeper.stop()
+        lock.redis.delete(lock.name)
+
+
+def test_a_queued_job_whose_lock_is_still_held_comes_back_rather_than_vanish(square):
+    job = _running(square, status=SyncJob.Status.QUEUED)
+    lock = runner._lock(str(job.pk))
+    assert lock.acquire(blocking=False)  # the task handing it over has not let go yet
+    try:
+        runner.run(str(job.pk))
+    finally:
+        lock.release()
+
+    job.refresh_from_db()
+    assert job.status == SyncJob.Status.QUEUED and job.celery_task_id  # sent again
+
+
+def test_a_cancel_that_lands_while_a_range_is_being_split_makes_no_chunks(square):
+    from integrations.services import apps
+
+    provider = apps.provider("square")
+    action = provider.action("sales")
+    first_of_month = timezone.localdate().replace(day=1)
+    params = action.validate(
+        {"start": str(first_of_month - timedelta(days=70)), "end": str(first_of_month)},
+        settings=square.settings,
+        now=timezone.now(),
+    )
+    job = _running(square, kind="square.sales", params=params)
+    SyncJob.objects.filter(pk=job.pk).update(cancel_requested=True)  # after the task looked
+    ctx = runner.Context(job=job, config=square, provider=provider, action=action)
+
+    with pytest.raises(runner.Stop):
+        runner._plan_children(ctx)
+    assert not job.children.exists()
 
 
 def test_cancelling_a_deep_sync_whose_chunks_all_wait_finishes_it(square):
@@ -322,24 +383,3 @@ def test_a_deep_syncs_bar_moves_with_its_chunks_pages_not_only_when_one_finishes
     assert parent.percent == 50  # half, all, none and half of four chunks
     assert parent.progress_message == "0 of 4 months · 2,500 orders"
     assert jobs.job_payload(parent)["percent"] == 50
-
-
-def test_a_lapsed_job_lock_is_taken_back_unless_another_task_has_it():
-    job_id = "lapsed-lock-test"
-    lock = runner._lock(job_id)
-    assert lock.acquire(blocking=False)
-    try:
-        lock.redis.delete(lock.name)  # a page outlasted the lock's time to live
-
-        runner._keep_lock(lock)
-        assert lock.owned()
-
-        lock.redis.delete(lock.name)
-        other = runner._lock(job_id)
-        assert other.acquire(blocking=False)  # a redelivered task took the job meanwhile
-        with pytest.raises(runner.Stop):
-            runner._keep_lock(lock)
-        assert other.owned()
-        other.release()
-    finally:
-        lock.redis.delete(lock.name)
