@@ -94,7 +94,7 @@ def _stop(family, reason: str) -> int:
         SyncJob.objects.filter(pk=job.pk, status=SyncJob.Status.QUEUED).update(
             status=SyncJob.Status.CANCELLED,
             finished_at=now,
-            summary=_stopped_summary(job, reason)[:300],
+            summary=runner.stopped_summary(job, Counts.from_json(job.counts), reason)[:300],
             cancel_requested=True,
         )
         if job.parent_id is None:
@@ -104,14 +104,6 @@ def _stop(family, reason: str) -> int:
     for parent in parents:
         runner.roll_up(parent.pk)
     return running + len(queued)
-
-
-def _stopped_summary(job: SyncJob, reason: str) -> str:
-    totals = Counts.from_json(job.counts).totals
-    action = apps.provider(job.provider).action(job.kind.split(".", 1)[1])
-    if action is None or not any(totals.values()):
-        return reason
-    return f"{reason}: {action.summary(totals)}"
 
 
 def job_payload(job: SyncJob) -> dict:

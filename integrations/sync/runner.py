@@ -140,7 +140,7 @@ class _LockKeeper(threading.Thread):
 
     def stop(self) -> None:
         self._stopped.set()
-        if self is not threading.current_thread() and self.is_alive():
+        if self.is_alive():
             self.join(timeout=5)
 
 
@@ -242,19 +242,14 @@ def _work(ctx: Context, keeper: _LockKeeper) -> None:
                 if keeper.lost:
                     return
                 if not wanted:
-                    _finish(
-                        job,
-                        SyncJob.Status.CANCELLED,
-                        summary=f"Cancelled: {_summary(ctx, counts)}",
-                        counts=counts,
-                    )
+                    _finish_cancelled(job, counts)
                     return
                 if time.monotonic() > slice_ends:
                     _continue_later(job, keeper)
                     return
             break
         except Unauthorized as exc:
-            if _cancelled_meanwhile(job, counts, ctx, exc):
+            if _cancelled_meanwhile(job, counts, exc):
                 return  # a switch or a disconnect revoked the token this job held
             if isinstance(exc, GrantRefused):
                 _fail(job, f"{status.REAUTH}", str(exc))
@@ -267,11 +262,11 @@ def _work(ctx: Context, keeper: _LockKeeper) -> None:
             _fail(job, status.REAUTH, str(exc))
             return
         except tokens.CredentialsUnavailable as exc:
-            if not _cancelled_meanwhile(job, counts, ctx, exc):
+            if not _cancelled_meanwhile(job, counts, exc):
                 _fail(job, exc.reason, exc.reason)
             return
         except (RateLimited, Unavailable) as exc:
-            if _cancelled_meanwhile(job, counts, ctx, exc):
+            if _cancelled_meanwhile(job, counts, exc):
                 return  # no point waiting out an outage for a job staff stopped
             transient_failures += 1
             if transient_failures > MAX_TRANSIENT_RETRIES:
@@ -282,7 +277,7 @@ def _work(ctx: Context, keeper: _LockKeeper) -> None:
             keeper.touch()
             time.sleep(wait)
         except ProviderError as exc:
-            if not _cancelled_meanwhile(job, counts, ctx, exc):
+            if not _cancelled_meanwhile(job, counts, exc):
                 _fail(job, f"Sync failed: {exc}", str(exc))
             return
         except Stop:
@@ -297,7 +292,7 @@ def _work(ctx: Context, keeper: _LockKeeper) -> None:
     _succeed(ctx, counts, last_cursor)
 
 
-def _cancelled_meanwhile(job: SyncJob, counts: Counts, ctx: Context, exc: Exception) -> bool:
+def _cancelled_meanwhile(job: SyncJob, counts: Counts, exc: Exception) -> bool:
     """Finish as cancelled, not failed, a job whose failure came after it was stopped (by
     staff, a disconnect or an account switch, which revokes the token it held)."""
     if not SyncJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
@@ -307,13 +302,21 @@ def _cancelled_meanwhile(job: SyncJob, counts: Counts, ctx: Context, exc: Except
         extra={"job_id": str(job.pk), "error": type(exc).__name__},
     )
     with contextlib.suppress(Stop):
-        _finish(
-            job,
-            SyncJob.Status.CANCELLED,
-            summary=f"Cancelled: {_summary(ctx, counts)}",
-            counts=counts,
-        )
+        _finish_cancelled(job, counts)
     return True
+
+
+def _finish_cancelled(job: SyncJob, counts: Counts) -> None:
+    _finish(job, SyncJob.Status.CANCELLED, summary=stopped_summary(job, counts), counts=counts)
+
+
+def stopped_summary(job: SyncJob, counts: Counts, reason: str = "Cancelled") -> str:
+    """ "Cancelled: Sales synced: 1,234 orders (…)" for a job stopped after some work, else
+    the reason alone."""
+    action = _action_of(job)
+    if action is None or not any(counts.totals.values()):
+        return reason
+    return f"{reason}: {action.summary(counts.totals)}"
 
 
 def fail_stale(job: SyncJob) -> None:
@@ -369,7 +372,7 @@ def _save_page(job: SyncJob, page, counts: Counts, cursor) -> bool:
         # The parent's aggregate is only for display (a finished child always rolls up): its
         # few queries and row lock are not worth paying on every page of every chunk.
         if _roll_up_due(job.parent_id):
-            _roll_up(job.parent_id)
+            roll_up(job.parent_id)
     else:
         _publish(job)
     return bool(wanted)
@@ -405,16 +408,12 @@ def _note(job: SyncJob, message: str) -> None:
     _publish(job, force=True)
 
 
-def _summary(ctx: Context, counts: Counts) -> str:
-    return ctx.action.summary(counts.totals)
-
-
 def _succeed(ctx: Context, counts: Counts, cursor) -> None:
     job = ctx.job
     # "Last synced" first, so a page reacting to the finished event already shows it.
     if job.parent_id is None:
         _mark_synced(ctx.config, job, cursor)
-    _finish(job, SyncJob.Status.SUCCEEDED, summary=_summary(ctx, counts), counts=counts)
+    _finish(job, SyncJob.Status.SUCCEEDED, summary=ctx.action.summary(counts.totals), counts=counts)
 
 
 def _mark_synced(config: IntegrationConfig, job: SyncJob, cursor) -> None:
@@ -471,7 +470,7 @@ def _finish(
             SyncJob.objects.filter(parent_id=job.parent_id, status__in=SyncJob.ACTIVE).update(
                 cancel_requested=True
             )
-        _roll_up(job.parent_id, finished_child=job)
+        roll_up(job.parent_id, finished_child=job)
     else:
         _publish(job, force=True)
 
@@ -480,13 +479,8 @@ def _action_of(job: SyncJob) -> Action | None:
     return apps.provider(job.provider).action(job.kind.split(".", 1)[1])
 
 
-def roll_up(parent_id) -> None:
-    """Bring a deep sync up to date with its chunks; finish it once none is active."""
-    _roll_up(parent_id)
-
-
-def _roll_up(parent_id, finished_child: SyncJob | None = None) -> None:
-    """Aggregate the children's progress on the parent; finish it with the last child."""
+def roll_up(parent_id, finished_child: SyncJob | None = None) -> None:
+    """Aggregate the children's progress on the parent; finish it once none is active."""
     with transaction.atomic():
         parent = SyncJob.objects.select_for_update().filter(pk=parent_id).first()
         if parent is None or not parent.active:

@@ -56,24 +56,18 @@ def test_awkward_text_and_the_guard_survive_the_trip(org):
     awkward = 'Tab\there, "quotes", back\\slash, new\nline, café ☕'
     insert_rows(Order, ORDER_COLUMNS, [_row(org, "A", total=1000, source_name=awkward)])
 
-    updated = insert_rows(
-        Order,
-        ORDER_COLUMNS,
-        [_row(org, "A", total=2000)],
-        conflict=["organization_id", "source", "external_id"],
-        update=["total_money"],
-        guard="{table}.total_money < excluded.total_money",
-        returning="external_id",
-    )
-    unchanged = insert_rows(
-        Order,
-        ORDER_COLUMNS,
-        [_row(org, "A", total=1500)],
-        conflict=["organization_id", "source", "external_id"],
-        update=["total_money"],
-        guard="{table}.total_money < excluded.total_money",
-        returning="external_id",
-    )
+    def raise_total(total):
+        return insert_rows(
+            Order,
+            ORDER_COLUMNS,
+            [_row(org, "A", total=total)],
+            conflict=["organization_id", "source", "external_id"],
+            update=["total_money"],
+            guard="{table}.total_money < excluded.total_money",
+            returning="external_id",
+        )
+
+    updated, unchanged = raise_total(2000), raise_total(1500)
 
     order = Order.objects.get()
     assert (updated, unchanged) == ([("A",)], [])

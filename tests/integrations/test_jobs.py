@@ -185,6 +185,18 @@ def _running(square, *, beat_ago=timedelta(minutes=10), kind="square.catalog", *
     )
 
 
+def _chunk(parent: SyncJob, **fields) -> SyncJob:
+    """One month of a deep sales sync, queued unless said otherwise."""
+    return SyncJob.objects.create(
+        organization_id=parent.organization_id,
+        provider=parent.provider,
+        config_id=parent.config_id,
+        kind=parent.kind,
+        parent=parent,
+        **{"status": SyncJob.Status.QUEUED, **fields},
+    )
+
+
 def test_a_job_whose_worker_died_is_sent_again_at_once_and_finishes(square, integrations_worker):
     job = _running(square)  # no heartbeat for 10 minutes and nobody holds its lock
 
@@ -203,14 +215,7 @@ def test_only_orphaned_jobs_are_sent_again_and_not_forever(square):
     lock = runner._lock(str(slow_page.pk))
     assert lock.acquire(blocking=False)
     waiting = _running(square, kind="square.sales")  # a parent waiting for its chunks
-    SyncJob.objects.create(
-        organization=square.organization,
-        provider="square",
-        config=square,
-        parent=waiting,
-        kind="square.sales",
-        status=SyncJob.Status.QUEUED,
-    )
+    _chunk(waiting)
     crashing = _running(square, recoveries=MAX_RECOVERIES)  # its next page kills the worker
     orphan = _running(square)
     try:
@@ -328,16 +333,9 @@ def test_a_cancel_that_lands_while_a_range_is_being_split_makes_no_chunks(square
 
 def test_cancelling_a_deep_sync_whose_chunks_all_wait_finishes_it(square):
     parent = _running(square, kind="square.sales")
-    for counts in ({"created": 120, "totals": {"orders": 120, "new orders": 120}}, {}):
-        SyncJob.objects.create(
-            organization=square.organization,
-            provider="square",
-            config=square,
-            parent=parent,
-            kind="square.sales",
-            status=SyncJob.Status.QUEUED,  # between two slices, and not started yet
-            counts=counts,
-        )
+    # Queued: one between two slices of its work, one not started yet.
+    _chunk(parent, counts={"created": 120, "totals": {"orders": 120, "new orders": 120}})
+    _chunk(parent)
 
     jobs.cancel(parent)
 
@@ -350,21 +348,11 @@ def test_cancelling_a_deep_sync_whose_chunks_all_wait_finishes_it(square):
 
 
 def test_a_deep_syncs_bar_moves_with_its_chunks_pages_not_only_when_one_finishes(square):
-    parent = SyncJob.objects.create(
-        organization=square.organization,
-        provider="square",
-        config=square,
-        kind="square.sales",
-        status=SyncJob.Status.RUNNING,
-    )
+    parent = _running(square, kind="square.sales")
 
     def chunk(status, done, total, percent=None):
-        return SyncJob.objects.create(
-            organization=square.organization,
-            provider="square",
-            config=square,
-            kind="square.sales",
-            parent=parent,
+        return _chunk(
+            parent,
             status=status,
             progress_done=done,
             progress_total=total,
@@ -377,7 +365,7 @@ def test_a_deep_syncs_bar_moves_with_its_chunks_pages_not_only_when_one_finishes
     chunk(SyncJob.Status.QUEUED, 0, None)
     # Through its window without an order yet (a month with no open orders left).
     chunk(SyncJob.Status.RUNNING, 0, None, percent=50)
-    runner._roll_up(parent.pk)
+    runner.roll_up(parent.pk)
     parent.refresh_from_db()
 
     assert parent.percent == 50  # half, all, none and half of four chunks
