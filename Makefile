@@ -2,14 +2,22 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# What is installed comes from the lock files, never from a fresh resolution: requirements.txt
+# (what production runs) and requirements-dev.txt (that, plus the test and dev tools).
+LOCK := requirements-dev.txt
+STAMP := $(VENV)/.installed-$(shell cat $(LOCK) pyproject.toml | cksum | cut -d' ' -f1)
+# uv resolves the lock files; pip installs them, so a fresh machine needs nothing but Python.
+COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 \
+	--generate-hashes --no-header
+LATEST := .venv-latest
 
-.PHONY: run test lint format bench browsers clean
+.PHONY: run test lint format bench browsers clean lock upgrade test-latest
 
-$(STAMP): pyproject.toml
+$(STAMP): $(LOCK) pyproject.toml
 	@sh ./.ci/bootstrap-venv $(PYTHON) $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --require-hashes -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
 	@rm -f $(VENV)/.installed-* && touch $@
 
 ## make run: the whole product on http://localhost:8000 (web, worker, beat, sandbox)
@@ -36,5 +44,26 @@ format: $(STAMP)
 bench: $(STAMP)
 	REDIS_URL="$$($(PY) -m sous.dev redis-url)" && export REDIS_URL && $(PY) -m bench $(BENCH_ARGS)
 
+## make lock: re-resolve the lock files after editing pyproject.toml (keeps other pins)
+lock: $(STAMP)
+	$(COMPILE) -o requirements.txt
+	$(COMPILE) --extra test --extra dev -o requirements-dev.txt
+
+## make upgrade: move every pin to the newest release pyproject.toml allows
+upgrade: $(STAMP)
+	$(COMPILE) --upgrade -o requirements.txt
+	$(COMPILE) --upgrade --extra test --extra dev -o requirements-dev.txt
+
+## make test-latest: the whole suite on the newest releases, in $(LATEST), lock files untouched
+test-latest: $(STAMP) browsers
+	rm -rf $(LATEST) && sh ./.ci/bootstrap-venv $(PYTHON) $(LATEST)
+	$(COMPILE) --upgrade --extra test --extra dev -o $(LATEST)/requirements.txt
+	$(LATEST)/bin/python -m pip install --quiet --upgrade pip
+	$(LATEST)/bin/python -m pip install --quiet --require-hashes -r $(LATEST)/requirements.txt
+	$(LATEST)/bin/python -m pip install --quiet --no-deps -e .
+	mkdir -p test-artifacts && $(LATEST)/bin/python -m pip freeze > test-artifacts/latest-versions.txt
+	REDIS_URL="$$($(PY) -m sous.dev redis-url)" && export REDIS_URL && \
+	$(LATEST)/bin/pytest $(PYTEST_ARGS)
+
 clean:
-	rm -rf $(VENV) var/db.sqlite3 var/staticfiles test-artifacts
+	rm -rf $(VENV) $(LATEST) var/db.sqlite3 var/staticfiles test-artifacts
