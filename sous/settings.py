@@ -108,19 +108,42 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker, channel layer and cache share one server.
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Every Redis client states its own timeouts. redis-py 8 gives a connection a 5 s read timeout
+# by default, and the channel layer blocks for 5 s per read (channels_redis' BZPOPMIN): its
+# reads timed out, and daphne closed every websocket. Connections idle for longer than the
+# health-check interval are PINGed before reuse, and TCP keepalive finds a peer that vanished.
+_REDIS_CONNECTION = {
+    "socket_connect_timeout": 5,
+    "socket_keepalive": True,
+    "health_check_interval": 30,
+}
+# Clients that run short commands only (cache, job locks): a hung Redis fails them in seconds.
+REDIS_CLIENT_OPTIONS = {**_REDIS_CONNECTION, "socket_timeout": 10}
+# Clients that block on reads (channel layer 5 s, Celery's broker 1 s): reads outlast the wait.
+REDIS_BLOCKING_READ_TIMEOUT = 30
 
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "sous",
+        "OPTIONS": REDIS_CLIENT_OPTIONS,
     }
 }
 
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "sous:channels"},
+        "CONFIG": {
+            "hosts": [
+                {
+                    "address": REDIS_URL,
+                    **_REDIS_CONNECTION,
+                    "socket_timeout": REDIS_BLOCKING_READ_TIMEOUT,
+                }
+            ],
+            "prefix": "sous:channels",
+        },
     }
 }
 
@@ -145,6 +168,8 @@ CELERY_TASK_ROUTES = {"integrations.*": {"queue": "integrations"}}
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=15 * 60),
     "global_keyprefix": env.str("CELERY_KEY_PREFIX", default=""),
+    **_REDIS_CONNECTION,
+    "socket_timeout": REDIS_BLOCKING_READ_TIMEOUT,
 }
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {

@@ -173,6 +173,31 @@ def client_factory():
     return Client
 
 
+def database_url() -> str:
+    """The test database (pytest's `test_<name>`, or SQLite's test file) as a URL, for a
+    product process a test starts (a worker, daphne)."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    credentials = quote(db["USER"] or "")
+    if db.get("PASSWORD"):
+        credentials += ":" + quote(db["PASSWORD"])
+    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    return f"postgres://{credentials}@{host}/{quote(db['NAME'])}"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def wait_for(condition, *, timeout: float = 30.0, interval: float = 0.05, message: str = ""):
     """Poll `condition` until it returns something truthy, or fail after `timeout` seconds."""
     import time

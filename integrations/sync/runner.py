@@ -38,6 +38,7 @@ from providers.errors import (
     Unauthorized,
     Unavailable,
 )
+from sous import redis_client
 
 from . import Counts, save_records
 
@@ -90,15 +91,14 @@ def _lock_name(job_id) -> str:
 
 
 def _lock(job_id: str):
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    return client.lock(
+    return redis_client.client().lock(
         _lock_name(job_id), timeout=settings.INTEGRATIONS_JOB_LOCK_SECONDS, thread_local=False
     )
 
 
 def is_being_run(job_id) -> bool:
     """Whether a task holds the job's lock (a live one renews it every quarter of its life)."""
-    return bool(redis.Redis.from_url(settings.REDIS_URL).exists(_lock_name(job_id)))
+    return bool(redis_client.client().exists(_lock_name(job_id)))
 
 
 class _LockKeeper(threading.Thread):

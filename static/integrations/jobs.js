@@ -1,10 +1,18 @@
 // Live job progress: progress bars in the drawer, the card's badge, the finishing toast.
-// Fed by socket events; while the socket is down, active jobs are polled instead.
+// Fed by socket events. A job the page shows is also polled: every few seconds while the
+// socket is down, and whenever it has been silent for a while with the socket up (an event
+// can be lost on a socket that is closing, and nothing would ever send it again).
 import { toast } from "./toasts.js";
 
 const POLL_MS = 3000;
+// A job silent this long with the socket up is asked about: a lost event, or a long page.
+const QUIET_MS = 10_000;
 const announced = new Set();
 const shown = new Set();
+// When each job shown was last heard of, by event or poll; never heard of means poll now.
+const heard = new Map();
+const asking = new Set();
+let live = false;
 // The highest percent seen per job. Events from two workers, a poll and a redrawn drawer can
 // arrive out of order; a bar never moves backwards.
 const highest = new Map();
@@ -98,6 +106,7 @@ function afterPendingSwaps(then) {
 }
 
 export function handleJob(job, { refreshCard, reloadDrawer }) {
+  heard.set(job.id, Date.now());
   if (active(job.status)) {
     updateBars(job);
     // A job this page has not drawn yet (just started here or elsewhere: another tab, a
@@ -123,30 +132,47 @@ export function handleJob(job, { refreshCard, reloadDrawer }) {
   reloadDrawer(job.provider);
 }
 
-function visibleActiveJobs() {
+// The jobs the page shows as queued or running: drawer bars and card badges.
+function shownJobs() {
   const ids = new Set();
   document.querySelectorAll("[data-job-progress]:not([hidden]), [data-job]").forEach((el) => {
     const id = el.dataset.jobProgress || el.dataset.job;
-    if (id) ids.add(id);
+    if (id && !announced.has(id)) ids.add(id);
   });
   return [...ids];
 }
 
-export function startPolling(handlers) {
-  if (polling) return;
-  polling = setInterval(async () => {
-    for (const id of visibleActiveJobs()) {
-      try {
-        const response = await fetch(`/integrations/jobs/${id}/`, { headers: { Accept: "application/json" } });
-        if (response.ok) handleJob(await response.json(), handlers);
-      } catch {
-        // Offline too: try again at the next tick.
-      }
-    }
-  }, POLL_MS);
+async function poll(id, handlers) {
+  if (asking.has(id)) return;
+  asking.add(id);
+  try {
+    const response = await fetch(`/integrations/jobs/${id}/`, {
+      headers: { Accept: "application/json" },
+    });
+    if (response.ok) handleJob(await response.json(), handlers);
+  } catch {
+    // Offline too: the next tick asks again.
+  } finally {
+    asking.delete(id);
+  }
 }
 
-export function stopPolling() {
-  clearInterval(polling);
-  polling = null;
+// Ask the server about every job shown now: after a socket (re)connect, events sent while it
+// was away are gone for good.
+export function pollShownJobs(handlers) {
+  return Promise.all(shownJobs().map((id) => poll(id, handlers)));
+}
+
+export function setLive(up) {
+  live = up;
+}
+
+export function watchJobs(handlers) {
+  setInterval(() => {
+    const now = Date.now();
+    const patience = live ? QUIET_MS : POLL_MS;
+    for (const id of shownJobs()) {
+      if (now - (heard.get(id) ?? 0) >= patience) poll(id, handlers);
+    }
+  }, 1000);
 }

@@ -1,6 +1,6 @@
 // Admin > Integrations: wires the popup, drawer, toasts, live updates and relative times.
 import { closeDrawer, currentProvider, drawer, openDrawer, setupDrawer } from "./drawer.js";
-import { handleJob, restoreBars, startPolling, stopPolling } from "./jobs.js";
+import { handleJob, pollShownJobs, restoreBars, setLive, watchJobs } from "./jobs.js";
 import { connectLive } from "./live.js";
 import { onConsentResult, openConsent } from "./popup.js";
 import { refreshTimes, startClock } from "./times.js";
@@ -78,11 +78,23 @@ document.body.addEventListener("htmx:responseError", (event) => {
   toast(message, "error");
 });
 
-document.body.addEventListener("htmx:sendError", () => {
+document.body.addEventListener("htmx:sendError", (event) => {
+  // Only what staff asked for: a background redraw is done again after the next reconnect.
+  if (!event.detail.requestConfig?.triggeringEvent) return;
   toast("We could not reach Sous. Check your connection and try again.", "error");
 });
 
 const jobHandlers = { refreshCard, reloadDrawer };
+
+// After every socket (re)connect: what happened while it was away was published to nobody.
+// Jobs first (one that ended gets its toast and redraws its card and drawer), then the cards
+// (a connection that changed, a job started elsewhere).
+async function catchUp() {
+  await pollShownJobs(jobHandlers);
+  document.querySelectorAll(".card[data-provider]:not([data-state='coming_soon'])").forEach((card) => {
+    refreshCard(card.dataset.provider);
+  });
+}
 
 connectLive({
   onMessage(message) {
@@ -97,9 +109,13 @@ connectLive({
       handleJob(message, jobHandlers);
     }
   },
-  onUp: stopPolling,
-  onDown: () => startPolling(jobHandlers),
+  onUp() {
+    setLive(true);
+    catchUp();
+  },
+  onDown: () => setLive(false),
 });
+watchJobs(jobHandlers);
 
 document.body.addEventListener("sous:settings-saved", (event) => {
   reloadDrawer(event.detail.provider);

@@ -36,14 +36,51 @@ def pytest_collection_modifyitems(config, items):
 
 
 class LiveApp:
-    def __init__(self, url: str) -> None:
-        self.url = url
+    """The ASGI app served by uvicorn in a thread, on one loopback port for its whole life.
+
+    `stop()` and `start()` restart it as a deploy would: every open socket is closed by the
+    server, and the port refuses connections until it is back."""
+
+    def __init__(self, application) -> None:
+        self.application = application
+        self.port = 0
+        self.server = self.thread = self.sock = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        import uvicorn
+
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", self.port))
+        self.port = self.sock.getsockname()[1]
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                self.application,
+                log_level="warning",
+                lifespan="off",
+                ws="websockets-sansio",
+                timeout_graceful_shutdown=5,
+            )
+        )
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
+        self.thread.start()
+        wait_for(lambda: self.server.started, timeout=20, message="the app server did not start")
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(20)
+        self.sock.close()
 
 
 @pytest.fixture
 def live_app(transactional_db, settings, sandbox):
     """The ASGI app on a free loopback port, pointed at the sandbox, callbacks registered."""
-    import uvicorn
     from channels.routing import ProtocolTypeRouter
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
     from django.core.asgi import get_asgi_application
@@ -51,17 +88,16 @@ def live_app(transactional_db, settings, sandbox):
     from sous.asgi import application as sous_app
 
     # Static files from the finders (no collectstatic in tests), websockets as in production.
-    application = ProtocolTypeRouter(
-        {
-            "http": ASGIStaticFilesHandler(get_asgi_application()),
-            "websocket": sous_app.application_mapping["websocket"],
-        }
+    app = LiveApp(
+        ProtocolTypeRouter(
+            {
+                "http": ASGIStaticFilesHandler(get_asgi_application()),
+                "websocket": sous_app.application_mapping["websocket"],
+            }
+        )
     )
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    app.start()
+    url = app.url
     settings.PUBLIC_BASE_URL = url
     settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
     settings.CSRF_TRUSTED_ORIGINS = [url]
@@ -70,16 +106,8 @@ def live_app(transactional_db, settings, sandbox):
         sandbox.control(
             "POST", f"{key}/redirect-uris", json={"uri": f"{url}/integrations/callback/{key}"}
         )
-    server = uvicorn.Server(
-        uvicorn.Config(application, log_level="warning", lifespan="off", ws="websockets-sansio")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    wait_for(lambda: server.started, timeout=20, message="the app server did not start")
-    yield LiveApp(url)
-    server.should_exit = True
-    thread.join(20)
-    sock.close()
+    yield app
+    app.stop()
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings as django_settings
@@ -21,7 +20,7 @@ from integrations.services import disconnect
 from integrations.tasks import resume_orphaned_jobs
 from sous.catalog.models import Item
 from sous.sales.models import Order, OrderLineItem
-from tests.conftest import TEST_ENCRYPTION_KEYS, wait_for
+from tests.conftest import TEST_ENCRYPTION_KEYS, database_url, wait_for
 from tests.integrations.square_sync import (
     expected,
     imported,
@@ -153,15 +152,6 @@ def test_disconnecting_keeps_every_imported_row(square_config, product_on_sandbo
     assert not Item.objects.filter(is_deleted=True).exists()
 
 
-def _database_url(db: dict) -> str:
-    """The test database (pytest's `test_<name>`) as a URL for a worker in another process."""
-    credentials = quote(db["USER"] or "")
-    if db.get("PASSWORD"):
-        credentials += ":" + quote(db["PASSWORD"])
-    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-    return f"postgres://{credentials}@{host}/{quote(db['NAME'])}"
-
-
 def _worker(env: dict) -> subprocess.Popen:
     return subprocess.Popen(
         [
@@ -207,7 +197,7 @@ def test_a_worker_killed_mid_range_is_replaced_and_the_range_ends_exact(
     settings.INTEGRATIONS_JOB_LOCK_SECONDS = 4  # a dead worker's job lock lapses after 4 s
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(connection.settings_dict),
+        "DATABASE_URL": database_url(),
         "REDIS_URL": django_settings.REDIS_URL,
         "INTEGRATIONS_ENCRYPTION_KEYS": ",".join(TEST_ENCRYPTION_KEYS),
         "PROVIDER_SANDBOX_URL": product_on_sandbox.url,

@@ -22,7 +22,7 @@ print(json.dumps({
     "engine": db["ENGINE"], "name": str(db["NAME"]), "debug": settings.DEBUG,
     "redis": settings.REDIS_URL, "broker": settings.CELERY_BROKER_URL,
     "cache": settings.CACHES["default"]["LOCATION"],
-    "layer": settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"],
+    "layer": [h["address"] for h in settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]],
     "public": settings.PUBLIC_BASE_URL, "keys": settings.INTEGRATIONS_ENCRYPTION_KEYS,
     "allowed": settings.ALLOWED_HOSTS, "serializer": settings.CELERY_TASK_SERIALIZER,
     "accept": settings.CELERY_ACCEPT_CONTENT, "acks_late": settings.CELERY_TASK_ACKS_LATE,
@@ -145,3 +145,28 @@ def test_checks_warn_when_a_sync_slice_would_outlast_the_redelivery_window():
     options = {"visibility_timeout": 900, "global_keyprefix": ""}
     assert not warned(CELERY_BROKER_TRANSPORT_OPTIONS=options, INTEGRATIONS_TASK_SLICE_SECONDS=300)
     assert warned(CELERY_BROKER_TRANSPORT_OPTIONS=options, INTEGRATIONS_TASK_SLICE_SECONDS=600)
+
+
+def test_every_redis_client_waits_longer_than_its_blocking_reads():
+    """redis-py 8 reads time out after 5 s unless told otherwise; the channel layer blocks
+    for 5 s per read. Each client's read timeout is stated and outlasts what it waits for."""
+    from channels.layers import get_channel_layer
+    from channels_redis.utils import create_pool
+    from django.core.cache import cache
+
+    from sous import redis_client
+    from sous.celery import app
+
+    layer = get_channel_layer()
+    layer_options = create_pool(layer.hosts[0]).connection_kwargs
+    assert layer_options["socket_timeout"] > layer.brpop_timeout
+    with app.connection_for_read() as broker:
+        channel = broker.default_channel
+        broker_options = channel.client.connection_pool.connection_kwargs
+        assert broker_options["socket_timeout"] > channel.brpop_timeout
+    cache_options = cache._cache.get_client(write=True).connection_pool.connection_kwargs
+    lock_options = redis_client.client().connection_pool.connection_kwargs
+    for options in (layer_options, broker_options, cache_options, lock_options):
+        assert options["socket_timeout"] is not None
+        assert options["health_check_interval"] > 0
+        assert options["socket_keepalive"] is True

@@ -1,6 +1,16 @@
 """The live socket goes through the real ASGI app and the Redis channel layer."""
 
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+import websockets
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
@@ -10,6 +20,9 @@ from django.contrib.sessions.backends.db import SessionStore
 
 from integrations.consumers import org_group
 from sous.asgi import application
+from tests.conftest import database_url, free_port, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -77,3 +90,71 @@ def test_a_member_receives_their_organisations_events_and_no_others(owner, outsi
     received, nothing = async_to_sync(run)()
     assert received == {"kind": "hello"}
     assert nothing is True
+
+
+# Longer than every client-side read timeout in the stack (redis-py 8's default is 5 s; ours
+# are 10 and 30 s): a socket that outlives this idle is not being cut by a timeout.
+IDLE_SECONDS = 35
+
+
+def _daphne(port: int) -> subprocess.Popen:
+    """daphne serving sous.asgi as `make run` does, on the test database and Redis."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "PYTHONPATH": str(ROOT),
+        "LOG_LEVEL": "INFO",
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "sous.asgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def _accepts(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_an_idle_socket_on_daphne_stays_open_and_still_delivers(owner, org):
+    cookie = session_cookie_for(owner).decode()
+    port = free_port()
+    server = _daphne(port)
+    try:
+        wait_for(lambda: _accepts(port), timeout=30, message="daphne did not start")
+
+        async def run():
+            async with websockets.connect(
+                f"ws://127.0.0.1:{port}/ws/integrations/",
+                additional_headers={"Cookie": cookie, "Origin": f"http://127.0.0.1:{port}"},
+            ) as socket_:
+                # Nothing is published: the wait ends by our deadline, not by a closed socket.
+                with pytest.raises(TimeoutError):
+                    await asyncio.wait_for(socket_.recv(), IDLE_SECONDS)
+                await get_channel_layer().group_send(
+                    org_group(org.id), {"type": "integrations.event", "payload": {"kind": "late"}}
+                )
+                return json.loads(await asyncio.wait_for(socket_.recv(), 10))
+
+        assert asyncio.run(run()) == {"kind": "late"}
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        output, _ = server.communicate(timeout=30)
+    assert "Traceback" not in output, output
+    assert "Exception inside application" not in output, output
+    assert " ERROR " not in output, output
