@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -51,10 +52,14 @@ class Result:
         return self.outcome in (Outcome.CONNECTED, Outcome.RECONNECTED, Outcome.SWITCHED)
 
 
-INVALID_STATE = (
-    "This connection attempt is not valid any more (it expired, was already used, or was "
-    "started in another browser). Please start again from the Integrations page."
-)
+def invalid_state() -> str:
+    """Why a callback's state was refused, and what to do: the attempt must start where the
+    provider sends it back (the public origin), in this browser."""
+    return (
+        "This connection attempt is not valid any more: it expired, was already used, or was "
+        f"started in another browser or at another address. Open Sous at "
+        f"{settings.PUBLIC_BASE_URL} in this browser and connect again."
+    )
 
 
 def _claim_state(request, key: str, raw_state: str) -> OAuthState | None:
@@ -84,7 +89,7 @@ def complete(request, key: str) -> Result:
         log.warning(
             "%s.callback.invalid_state", key, extra={"org_id": getattr(request.org, "pk", None)}
         )
-        return Result(Outcome.FAILED, key, INVALID_STATE)
+        return Result(Outcome.FAILED, key, invalid_state())
     mode = attempt.mode
     error = params.get("error")
     if error == "access_denied":
@@ -234,7 +239,7 @@ def resolve_switch(request, key: str, pending_id: str, *, confirm: bool) -> Resu
         .update(resolved_at=timezone.now())
     )
     if claimed != 1:
-        return Result(Outcome.FAILED, key, INVALID_STATE)
+        return Result(Outcome.FAILED, key, invalid_state())
     attempt = OAuthState.objects.get(id=pending_id)
     data = json.loads(crypto.decrypt(attempt.pending_grant_encrypted, aad=_grant_aad(attempt)))
     attempt.pending_grant_encrypted = ""

@@ -5,6 +5,7 @@ import re
 from playwright.sync_api import expect
 
 from integrations.models import IntegrationConfig
+from tests.conftest import PASSWORD
 
 
 def card(page, key):
@@ -90,3 +91,27 @@ def test_the_page_works_at_phone_width(logged_in, shot):
     page.set_viewport_size({"width": 360, "height": 780})
     expect(card(page, "square")).to_be_visible()
     shot(page, "mobile")
+
+
+def test_sous_opened_at_127_0_0_1_moves_to_the_public_origin_and_connect_works(
+    page, live_app, sandbox, owner, settings, shot
+):
+    """daphne prints 127.0.0.1; the public origin (and so the OAuth redirect URI) says
+    localhost. The session must be made where the popup comes back."""
+    public = f"http://localhost:{live_app.port}"
+    settings.PUBLIC_BASE_URL = public
+    settings.CSRF_TRUSTED_ORIGINS = [public]
+    sandbox.control(
+        "POST", "square/redirect-uris", json={"uri": f"{public}/integrations/callback/square"}
+    )
+    page.goto(f"http://127.0.0.1:{live_app.port}/")
+    page.wait_for_url(re.compile(rf"^{re.escape(public)}/accounts/login/"))
+    page.fill("input[name=login]", owner.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{public}/admin/integrations/")
+
+    connect_square(page)
+    expect(card(page, "square")).to_have_attribute("data-state", "connected")
+    expect(page.get_by_role("status").filter(has_text="Square connected")).to_be_visible()
+    shot(page, "connected-on-the-public-origin")

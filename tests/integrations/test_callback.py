@@ -139,7 +139,13 @@ def test_a_state_from_another_session_is_refused(owner_client, owner, client_fac
     state = begin(owner_client)
     other = client_factory()
     other.force_login(owner)  # same user, another browser
-    assert callback(other, code="c", state=state).status_code == 400
+    response = callback(other, code="c", state=state)
+    assert response.status_code == 400
+    # It says what to do: where to open Sous, and in which browser.
+    assert (
+        "Open Sous at http://testserver in this browser and connect again"
+        in (oauth_result(response)["message"])
+    )
     assert not IntegrationConfig.objects.exists()
 
 
