@@ -164,7 +164,9 @@ def save_settings(request, key):
     config = _config_or_404(request, key)
     provider = apps.provider(key)
     try:
-        config.settings = provider.clean_settings(request.POST, dict(config.settings))
+        config.settings = provider.clean_settings(
+            request.POST, dict(config.settings), account_id=config.external_account_id
+        )
     except InvalidParams as exc:
         if request.htmx:  # nothing to swap: the toast says what to fix
             response = HttpResponse(status=200)

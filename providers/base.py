@@ -203,6 +203,9 @@ class Provider:
         """Data for the drawer's pickers (template integrations/providers/<key>/<name>.html)."""
         raise KeyError(name)
 
-    def clean_settings(self, data: Mapping[str, str], current: dict) -> dict:
-        """Merge submitted choices into the current settings, or raise InvalidParams."""
+    def clean_settings(self, data: Mapping[str, str], current: dict, *, account_id: str) -> dict:
+        """Merge submitted choices into the current settings, or raise InvalidParams.
+
+        `account_id` is the connected account's (IntegrationConfig.external_account_id): a
+        choice made for another account is refused."""
         raise InvalidParams("This integration has no settings.")

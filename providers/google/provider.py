@@ -95,7 +95,7 @@ class GoogleProvider(Provider):
             return picker.watched(self.client(access_token), params)
         raise KeyError(name)
 
-    def clean_settings(self, data: Mapping[str, str], current: dict) -> dict:
+    def clean_settings(self, data: Mapping[str, str], current: dict, *, account_id: str) -> dict:
         """Set or clear the Recipes or Invoices folder: {"folders": {kind: {id, name, path,
         drive_id}}}. A folder comes as the picker's signed choice, never as free text."""
         kind = data.get("kind", "")

@@ -27,6 +27,15 @@ def parse_cutoff(text: str) -> time:
     return parsed.replace(second=0, microsecond=0)
 
 
+def known_zone(name: str) -> bool:
+    """Whether `name` is a time zone of the IANA database (as Square's locations give)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return bool(name)
+
+
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name or "UTC")

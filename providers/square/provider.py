@@ -10,7 +10,12 @@ from providers.http import BACKGROUND, INTERACTIVE, Profile
 
 from .catalog import CatalogAction
 from .client import SquareClient, SquareOAuth
-from .sales import SalesAction, clean_location_settings, locations_with_settings
+from .sales import (
+    SalesAction,
+    clean_location_settings,
+    locations_with_settings,
+    sign_locations,
+)
 
 BASE_URLS = {
     "production": "https://connect.squareup.com",
@@ -93,15 +98,15 @@ class SquareProvider(Provider):
             },
         }
         now = datetime.now(UTC)
-        rows = []
-        for location, included in locations_with_settings(
-            self.client(access_token).locations(), settings
-        ):
+        listed = self.client(access_token).locations()
+        rows, shown = [], []
+        for location, included in locations_with_settings(listed, settings):
             try:
                 clock = location.clock
             except ValueError:  # a cutoff edited by hand into something that is not a time
                 location = type(location)(location.id, location.name, location.timezone, "00:00")
                 clock = location.clock
+            shown.append(location)
             today = clock.today(now)
             rows.append(
                 {
@@ -115,7 +120,8 @@ class SquareProvider(Provider):
                     "window": clock.describe(today),
                 }
             )
-        return {"locations": rows}
+        merchant_id = listed[0].merchant_id if listed else ""
+        return {"locations": rows, "signed": sign_locations(merchant_id, shown)}
 
-    def clean_settings(self, data: Mapping[str, str], current: dict) -> dict:
-        return clean_location_settings(data, current)
+    def clean_settings(self, data: Mapping[str, str], current: dict, *, account_id: str) -> dict:
+        return clean_location_settings(data, current, account_id=account_id)

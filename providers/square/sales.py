@@ -24,16 +24,21 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from django.core import signing
+
 from providers.base import Action, InvalidParams, Page, Progress, SyncRequest
 from providers.errors import ApiError
 from providers.records.sales import AppliedModifierRecord, LineItemRecord, OrderRecord
 
 from . import schemas
-from .business_day import DEFAULT_CUTOFF, BusinessClock, parse_cutoff
+from .business_day import DEFAULT_CUTOFF, BusinessClock, known_zone, parse_cutoff
 from .client import MAX_LOCATIONS_PER_SEARCH, SquareClient
 from .prefetch import ahead
 
 MAX_RANGE_YEARS = 3
+# Square's data begins with Square (2009). An older start only makes a job that reads empty
+# months for minutes (and dates before year 2 cannot even be shifted into a time zone).
+EARLIEST_DAY = date(2009, 1, 1)
 # Offline POS orders can reach Square up to 72 hours late (README §7): a first "Sync Today"
 # also reads what changed in the three days before today.
 LATE_ORDERS = timedelta(hours=72)
@@ -96,24 +101,45 @@ def locations_with_settings(
     ]
 
 
-def clean_location_settings(data, current: dict) -> dict:
+# The locations picker's list comes back signed with the merchant's id: what staff save are
+# locations Square listed for this connection, with the time zones Square gave them.
+CHOICES_SALT = "providers.square.location-choices"
+CHOICES_MAX_AGE = 24 * 3600  # a drawer left open overnight must be reopened
+
+
+def sign_locations(merchant_id: str, locations: list[SalesLocation]) -> str:
+    listed = [[loc.id, loc.name, loc.timezone] for loc in locations]
+    return signing.dumps(listed, salt=f"{CHOICES_SALT}:{merchant_id}", compress=True)
+
+
+def read_locations(value: str, merchant_id: str) -> dict[str, tuple[str, str]]:
+    """{location id: (name, time zone)} from the picker's signed list, or InvalidParams."""
+    try:
+        listed = signing.loads(value, salt=f"{CHOICES_SALT}:{merchant_id}", max_age=CHOICES_MAX_AGE)
+    except signing.SignatureExpired:
+        raise InvalidParams("The locations list has expired. Reopen the drawer.") from None
+    except signing.BadSignature:
+        raise InvalidParams("Choose among the listed locations.") from None
+    return {loc_id: (name, zone) for loc_id, name, zone in listed}
+
+
+def clean_location_settings(data, current: dict, *, account_id: str) -> dict:
     """The drawer's location form -> settings; InvalidParams for a bad cutoff or none chosen.
 
-    Fields: `location` (every location shown), `include` (the ticked ones), `cutoff.<id>`
-    (HH:MM), `name.<id>` and `timezone.<id>` (kept so ranges can be checked without a call).
+    Fields: `locations` (the picker's signed list), `include` (the ticked ids) and
+    `cutoff.<id>` (HH:MM). Names and zones are kept so ranges can be checked without a call.
     """
+    known = read_locations(data.get("locations") or "", account_id)
     getlist = getattr(data, "getlist", None)
-    shown = list(dict.fromkeys(getlist("location") if getlist else data.get("location", [])))
     included = set(getlist("include") if getlist else data.get("include", []))
-    if not shown:
+    if not known:
         raise InvalidParams("No locations to choose from.")
-    unknown = included - set(shown)
-    if unknown:
+    if included - set(known):
         raise InvalidParams("Choose among the listed locations.")
     if not included:
         raise InvalidParams("Choose at least one location.")
     cutoffs, snapshot = {}, {}
-    for location_id in shown:
+    for location_id, (name, zone) in known.items():
         raw = (data.get(f"cutoff.{location_id}") or DEFAULT_CUTOFF).strip()
         try:
             cutoff = parse_cutoff(raw).strftime("%H:%M")
@@ -121,13 +147,12 @@ def clean_location_settings(data, current: dict) -> dict:
             raise InvalidParams(f"Cutoffs are times of day like 04:00 (got {raw[:8]!r}).") from None
         if cutoff != DEFAULT_CUTOFF:
             cutoffs[location_id] = cutoff
-        snapshot[location_id] = {
-            "name": (data.get(f"name.{location_id}") or "")[:200],
-            "timezone": (data.get(f"timezone.{location_id}") or "")[:64],
-        }
+        if not known_zone(zone):
+            raise InvalidParams(f"{name} has a time zone Sous does not know ({zone[:64]!r}).")
+        snapshot[location_id] = {"name": name[:200], "timezone": zone}
     return {
         **current,
-        "excluded_locations": sorted(set(shown) - included),
+        "excluded_locations": sorted(set(known) - included),
         "cutoffs": cutoffs,
         "locations": snapshot,
     }
@@ -265,6 +290,7 @@ class SalesAction(Action):
     label = "Sales sync"
     description = "Orders with their line items, per location and business day."
     template = "integrations/actions/square_sales.html"
+    earliest_day = EARLIEST_DAY
     chunk_unit = "months"
 
     # --- what staff asked for
@@ -283,6 +309,11 @@ class SalesAction(Action):
             start, end = date.fromisoformat(start_text), date.fromisoformat(end_text)
         except ValueError:
             raise InvalidParams("Dates look like 2024-11-01.") from None
+        if start < EARLIEST_DAY:
+            raise InvalidParams(
+                f"Square has no sales before {EARLIEST_DAY.year}: start on {EARLIEST_DAY:%-d %b %Y}"
+                " or later."
+            )
         if start > end:
             raise InvalidParams("The start date must be on or before the end date.")
         if end > _latest_business_date(settings, now):

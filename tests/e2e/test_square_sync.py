@@ -138,6 +138,24 @@ def test_the_sales_section_lists_locations_with_windows_and_explains_bad_ranges(
     page.console_errors[:] = [e for e in page.console_errors if not any(x in e for x in expected)]
 
 
+def test_saving_locations_keeps_what_staff_chose_with_squares_zones(
+    square_config, merchant, logged_in
+):
+    page = logged_in
+    first, last = merchant["locations"][0], merchant["locations"][-1]
+    page.get_by_role("button", name="Manage Square").click()
+    section = page.locator("#action-square-sales")
+    section.get_by_role("checkbox", name=re.compile(re.escape(last["name"]))).uncheck()
+    section.get_by_label(f"Business day of {first['name']} ends at").fill("04:00")
+    section.get_by_role("button", name="Save locations").click()
+
+    expect(page.get_by_role("status").filter(has_text="Settings saved")).to_be_visible()
+    square_config.refresh_from_db()
+    assert square_config.settings["excluded_locations"] == [last["id"]]
+    assert square_config.settings["cutoffs"] == {first["id"]: "04:00"}
+    assert square_config.settings["locations"][first["id"]]["timezone"] == first["timezone"]
+
+
 def test_sync_range_runs_month_chunks_with_one_progress_and_ends_exact(
     logged_in, square_config, sandbox, integrations_worker, shot
 ):

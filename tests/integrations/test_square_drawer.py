@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from integrations.models import SyncJob
 from providers.square.business_day import BusinessClock
+from providers.square.sales import SalesLocation, sign_locations
 from tests.integrations.square_sync import (
     merchant_fixture,  # noqa: F401
     square_config_fixture,  # noqa: F401
@@ -76,12 +78,21 @@ def test_the_locations_picker_shows_zones_choices_and_the_exact_local_windows(
     assert "04:00 →" in html
 
 
+def _signed_locations(client) -> str:
+    """The picker's signed list of the connection's locations, as the drawer's form holds it."""
+    html = client.get("/integrations/square/lookup/locations/").content.decode()
+    return re.search(r'name="locations" value="([^"]+)"', html).group(1)
+
+
 def test_saving_locations_keeps_choices_cutoffs_and_zones(owner_client, square_config, merchant):
     ids = [loc["id"] for loc in merchant["locations"]]
-    form = {"location": ids, "include": ids[:2], f"cutoff.{ids[0]}": "04:00"}
-    for loc in merchant["locations"]:
-        form[f"name.{loc['id']}"] = loc["name"]
-        form[f"timezone.{loc['id']}"] = loc["timezone"]
+    form = {
+        "locations": _signed_locations(owner_client),
+        "include": ids[:2],
+        f"cutoff.{ids[0]}": "04:00",
+        # Names and zones come from Square through the signed list, never from the form.
+        f"timezone.{ids[1]}": "Mars/Olympus_Mons",
+    }
 
     response = owner_client.post("/integrations/square/settings/", form, **HTMX)
 
@@ -89,21 +100,33 @@ def test_saving_locations_keeps_choices_cutoffs_and_zones(owner_client, square_c
     square_config.refresh_from_db()
     assert square_config.settings["excluded_locations"] == [ids[2]]
     assert square_config.settings["cutoffs"] == {ids[0]: "04:00"}
-    assert (
-        square_config.settings["locations"][ids[1]]["timezone"]
-        == (merchant["locations"][1]["timezone"])
-    )
+    assert square_config.settings["locations"] == {
+        loc["id"]: {"name": loc["name"], "timezone": loc["timezone"]}
+        for loc in merchant["locations"]
+    }
 
 
 @pytest.mark.parametrize(
     ("form", "message"),
     [
-        ({"location": ["A"], "include": []}, "Choose at least one location."),
-        ({"location": ["A"], "include": ["A"], "cutoff.A": "25:00"}, "Cutoffs are times of day"),
-        ({"location": ["A"], "include": ["B"]}, "Choose among the listed locations."),
+        ({"include": []}, "Choose at least one location."),
+        ({"include": ["FIRST"], "cutoff.FIRST": "25:00"}, "Cutoffs are times of day"),
+        ({"include": ["L-INVENTED"]}, "Choose among the listed locations."),
+        ({"include": ["FIRST"], "locations": "forged"}, "Choose among the listed locations."),
+        ({"include": ["FIRST"], "locations": None}, "Choose among the listed locations."),
     ],
 )
-def test_bad_location_choices_are_refused(owner_client, square_config, form, message):
+def test_bad_location_choices_are_refused(owner_client, square_config, merchant, form, message):
+    first = merchant["locations"][0]["id"]
+    form = {
+        key.replace("FIRST", first): [first if v == "FIRST" else v for v in value]
+        if isinstance(value, list)
+        else value
+        for key, value in form.items()
+    }
+    form.setdefault("locations", _signed_locations(owner_client))
+    form = {key: value for key, value in form.items() if value is not None}
+
     response = owner_client.post("/integrations/square/settings/", form, **HTMX)
 
     assert response["HX-Reswap"] == "none"
@@ -111,6 +134,24 @@ def test_bad_location_choices_are_refused(owner_client, square_config, form, mes
     assert message in _toast(response)["message"]
     square_config.refresh_from_db()
     assert "excluded_locations" not in square_config.settings
+
+
+def test_another_merchants_locations_or_an_unknown_zone_are_refused(
+    owner_client, square_config, merchant
+):
+    theirs = sign_locations("ANOTHER-MERCHANT", [SalesLocation("L1", "Theirs", "UTC", "00:00")])
+    invented = sign_locations(
+        square_config.external_account_id, [SalesLocation("L1", "Ours", "Mars/Olympus", "00:00")]
+    )
+    for signed, message in [
+        (theirs, "Choose among the listed locations."),
+        (invented, "Ours has a time zone Sous does not know"),
+    ]:
+        form = {"locations": signed, "include": ["L1"]}
+        response = owner_client.post("/integrations/square/settings/", form, **HTMX)
+        assert message in _toast(response)["message"]
+    square_config.refresh_from_db()
+    assert "locations" not in square_config.settings
 
 
 def _today_in(zone: str):
@@ -126,6 +167,8 @@ def _today_in(zone: str):
         ("2024-03-05", "2024-03-01", "The start date must be on or before the end date."),
         ("today-3", "today+1", "The end date is in the future"),
         ("today-1096", "today", "A range can cover at most three years."),
+        ("0001-01-01", "0001-01-31", "Square has no sales before 2009: start on 1 Jan 2009"),
+        ("2008-12-31", "2009-01-31", "Square has no sales before 2009"),
     ],
 )
 def test_a_bad_range_is_refused_next_to_the_picker_and_no_job_starts(

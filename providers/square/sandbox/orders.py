@@ -49,7 +49,14 @@ def pct(amount: int, rate: int) -> int:
     return (amount * rate + 50_000) // 100_000
 
 
+# A search may be bounded anywhere RFC 3339 reaches (year 1 to 9999). Shifted into a local
+# zone those bounds fall outside what datetime holds, and nothing was generated out there.
+_FIRST_SAFE_MS = int(datetime(1, 1, 2, tzinfo=UTC).timestamp() * 1000)
+_LAST_SAFE_MS = int(datetime(9999, 12, 30, tzinfo=UTC).timestamp() * 1000)
+
+
 def local_ordinal(ms: int, tz: ZoneInfo) -> int:
+    ms = min(max(ms, _FIRST_SAFE_MS), _LAST_SAFE_MS)
     return datetime.fromtimestamp(ms / 1000, tz).date().toordinal()
 
 

@@ -48,8 +48,12 @@ def test_scan_now_needs_a_watched_folder():
     assert action.kind("google") == "google.scan"
 
 
+def clean(data: dict, current: dict) -> dict:
+    return provider().clean_settings(data, current, account_id="google-user-1")
+
+
 def test_a_folder_choice_from_the_picker_is_saved_with_id_name_and_path():
-    saved = provider().clean_settings(
+    saved = clean(
         {"kind": "recipe", "choice": sign_choice(RECIPES)}, {"folders": {"invoice": INVOICES}}
     )
     assert saved == {"folders": {"invoice": INVOICES, "recipe": RECIPES}}
@@ -59,22 +63,20 @@ def test_a_forged_or_stale_choice_is_refused():
     signed = sign_choice(RECIPES)
     forged = signed[:-1] + ("A" if signed[-1] != "A" else "B")  # a tampered signature
     with pytest.raises(InvalidParams, match="expired"):
-        provider().clean_settings({"kind": "recipe", "choice": forged}, {})
+        clean({"kind": "recipe", "choice": forged}, {})
     with pytest.raises(InvalidParams, match="expired"):
-        provider().clean_settings({"kind": "recipe", "choice": '{"id": "1rec"}'}, {})
+        clean({"kind": "recipe", "choice": '{"id": "1rec"}'}, {})
 
 
 def test_one_folder_cannot_be_both_recipes_and_invoices():
     with pytest.raises(InvalidParams, match="already your Recipes folder"):
-        provider().clean_settings(
-            {"kind": "invoice", "choice": sign_choice(RECIPES)}, {"folders": {"recipe": RECIPES}}
-        )
+        clean({"kind": "invoice", "choice": sign_choice(RECIPES)}, {"folders": {"recipe": RECIPES}})
 
 
 def test_a_watched_folder_can_be_cleared():
     current = {"folders": {"recipe": RECIPES, "invoice": INVOICES}}
-    assert provider().clean_settings({"kind": "recipe", "action": "clear"}, current) == {
+    assert clean({"kind": "recipe", "action": "clear"}, current) == {
         "folders": {"invoice": INVOICES}
     }
     with pytest.raises(InvalidParams):
-        provider().clean_settings({"kind": "menus", "action": "clear"}, current)
+        clean({"kind": "menus", "action": "clear"}, current)

@@ -136,6 +136,34 @@ def test_bad_times_and_backwards_ranges_are_refused(square, token, location_ids)
     assert error_of(backwards)["code"] == "INVALID_TIME_RANGE"
 
 
+@pytest.mark.parametrize("field", ["created_at", "closed_at", "updated_at"])
+def test_far_off_times_are_valid_bounds_and_only_bound_the_search(
+    square, token, location_ids, field
+):
+    """Year 1 and year 9999 are valid RFC 3339: Square answers them like any other bound."""
+    states = ["COMPLETED"] if field == "closed_at" else ["OPEN", "COMPLETED", "CANCELED"]
+
+    def search(start, end):
+        query = {
+            "filter": {
+                "state_filter": {"states": states},
+                "date_time_filter": {field: {"start_at": start, "end_at": end}},
+            },
+            "sort": {"sort_field": field.upper(), "sort_order": "ASC"},
+        }
+        body = {"location_ids": location_ids, "query": query, "limit": 5}
+        return _search(square, token, body)
+
+    ancient = search("0001-01-01T00:00:00Z", "0001-12-31T23:59:59Z")
+    since_year_one = search("0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z")
+
+    assert ancient.status_code == 200
+    assert ancient.json().get("orders", []) == []
+    assert since_year_one.status_code == 200
+    oldest = parse_time(since_year_one.json()["orders"][0]["created_at"])
+    assert datetime.now(UTC) - oldest > timedelta(days=700)
+
+
 def test_unknown_states_sort_fields_and_orders_are_refused(square, token, location_ids):
     def query(q):
         return _search(square, token, {"location_ids": location_ids, "query": q})
