@@ -1,6 +1,8 @@
 """Login, tenancy and the Admin navigation."""
 
+import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.urls import reverse
 
 from tests.conftest import PASSWORD
@@ -66,9 +68,31 @@ def test_a_user_with_two_organisations_switches_between_them(client, owner, othe
     assert "Signed in to Rival Diner" in page
 
 
-def test_a_user_in_no_organisation_gets_404(client, make_user):
-    client.force_login(make_user(None))
-    assert client.get("/admin/integrations/").status_code == 404
+def test_a_user_in_no_organisation_is_told_what_to_do(client, make_user):
+    user = make_user(None, email="chef@example.com")
+    client.force_login(user)
+
+    response = client.get("/admin/integrations/")
+
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "You are not in an organisation yet" in page
+    assert "Ask one of its owners or admins to add chef@example.com" in page
+    assert "create_organization --name" in page and "--email chef@example.com" in page
+    # Nothing of any organisation's is reachable: the drawer and the job endpoints stay 404.
+    assert client.get("/integrations/square/manage/", HTTP_HX_REQUEST="true").status_code == 404
+
+
+def test_an_existing_user_joins_a_new_organisation_without_a_password(client, make_user, db):
+    user = make_user(None, email="chef@example.com")
+    call_command("create_organization", name="Cafe Dos", email="CHEF@example.com")
+    client.force_login(user)
+    assert "Cafe Dos" in client.get("/admin/integrations/").content.decode()
+
+
+def test_a_new_user_needs_a_password(db):
+    with pytest.raises(CommandError, match="has no account yet: give it a --password"):
+        call_command("create_organization", name="Cafe Tres", email="new@example.com")
 
 
 def test_the_create_organization_command_makes_an_owner_who_can_log_in(client, db, capsys):
