@@ -110,6 +110,8 @@ class Action:
     # The drawer section for this action (integrations/actions/<provider>_<key>.html), which
     # renders its form; "" for a plain button.
     template: ClassVar[str] = ""
+    # Whether it reads a date range (`start`, `end`), as `integrations_sync --start/--end` give.
+    takes_dates: ClassVar[bool] = False
 
     def kind(self, provider_key: str) -> str:
         return f"{provider_key}.{self.key}"

@@ -14,6 +14,7 @@ from django.utils import timezone
 from integrations import progress
 from integrations.models import IntegrationConfig, IntegrationEvent, SyncJob
 from integrations.sync import Counts
+from providers import registry
 
 from . import apps, events
 
@@ -104,6 +105,15 @@ def _stop(family, reason: str) -> int:
     for parent in parents:
         runner.roll_up(parent.pk)
     return running + len(queued)
+
+
+def kind_label(job: SyncJob) -> str:
+    """What a job ran, in words ("Sales sync"); its raw kind only for an action since removed."""
+    try:
+        action = apps.provider(job.provider).action(job.kind.partition(".")[2])
+    except registry.UnknownProvider:
+        action = None
+    return action.label if action is not None else job.kind
 
 
 def job_payload(job: SyncJob) -> dict:

@@ -290,6 +290,7 @@ class SalesAction(Action):
     label = "Sales sync"
     description = "Orders with their line items, per location and business day."
     template = "integrations/actions/square_sales.html"
+    takes_dates = True
     earliest_day = EARLIEST_DAY
     chunk_unit = "months"
 

@@ -1,6 +1,8 @@
 // Toasts: bottom right, stacked. Success auto-dismisses after 6 s (paused on hover/focus);
 // errors use role="alert" and stay until closed.
 const DISMISS_MS = 6000;
+// A burst (ten syncs ending together) keeps the newest few; errors stay until closed.
+const MAX_SHOWN = 4;
 
 // An open modal dialog (the drawer, a confirmation) sits in the top layer, above any z-index,
 // and makes the rest of the page inert: the toasts live in the topmost one, else in the body.
@@ -45,7 +47,10 @@ export function toast(message, level = "success") {
   close.textContent = "×";
   close.addEventListener("click", () => item.remove());
   item.append(text, close);
-  region().append(item);
+  const stack = region();
+  stack.append(item);
+  const passing = [...stack.querySelectorAll(".toast:not(.toast-error)")];
+  passing.slice(0, Math.max(0, stack.children.length - MAX_SHOWN)).forEach((old) => old.remove());
   if (level !== "error") {
     let timer = setTimeout(() => item.remove(), DISMISS_MS);
     const pause = () => clearTimeout(timer);

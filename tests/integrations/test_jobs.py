@@ -140,6 +140,11 @@ def test_the_sync_command_waits_and_reports_the_outcome(org, square, integration
         ({"org": "nope", "kind": "catalog"}, "No organisation with slug"),
         ({"kind": "teleport"}, "has no kind 'teleport'"),
         ({"kind": "sales", "start": "2026-02-01", "end": "2026-01-01"}, "start date"),
+        ({"kind": "sales", "start": "0001-01-01", "end": "0001-01-31"}, "no sales before 2009"),
+        (
+            {"kind": "catalog", "start": "2026-01-01"},
+            "Square catalog takes no dates: --start and --end are for sales.",
+        ),
     ],
 )
 def test_the_sync_command_refuses_bad_arguments_with_exit_code_2(org, square, options, message):
@@ -157,7 +162,7 @@ def test_the_status_command_lists_connections_and_active_jobs(org, square):
     call_command("integrations_status", stdout=out)
     text = out.getvalue()
     assert org.slug in text and "square" in text and "Connected" in text and "healthy" in text
-    assert "square.catalog" in text
+    assert "Catalog sync" in text and "square.catalog" not in text
 
 
 def test_the_reaper_fails_jobs_whose_worker_vanished(square, settings):

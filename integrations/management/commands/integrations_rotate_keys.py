@@ -2,11 +2,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from integrations import crypto
+from integrations.management.cli import OneLineErrors
 from integrations.models import IntegrationConfig
 from integrations.services import tokens
 
 
-class Command(BaseCommand):
+class Command(OneLineErrors, BaseCommand):
     help = (
         "Re-encrypt every connection's tokens under the first key of "
         "INTEGRATIONS_ENCRYPTION_KEYS. Put the new key first, run this, then drop the old key."

@@ -6,11 +6,19 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 from django.utils.timesince import timesince
 
+from integrations.management.cli import OneLineErrors
 from integrations.models import IntegrationConfig
 from integrations.services import health, jobs
 
 
-class Command(BaseCommand):
+def ago(moment, now) -> str:
+    """ "just now" under a minute ("0 minutes ago" says nothing), else "3 hours, 5 minutes ago"."""
+    if (now - moment).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(moment, now)} ago"
+
+
+class Command(OneLineErrors, BaseCommand):
     help = "Every connection: state, health, last synced and active jobs."
 
     def add_arguments(self, parser):
@@ -32,13 +40,9 @@ class Command(BaseCommand):
             else:
                 report = health.check(config)
                 checked = "healthy" if report.healthy else report.detail
-            last = (
-                f"{timesince(config.last_synced_at, timezone.now())} ago"
-                if config.last_synced_at
-                else "never"
-            )
+            last = ago(config.last_synced_at, timezone.now()) if config.last_synced_at else "never"
             active = ", ".join(
-                f"{job.kind} {job.percent if job.percent is not None else '?'}%"
+                f"{jobs.kind_label(job)} {job.percent if job.percent is not None else '?'}%"
                 for job in jobs.active_for(config)
             )
             rows.append(

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
+from integrations.management.cli import OneLineErrors
 from integrations.models import IntegrationConfig, SyncJob
 from integrations.services import apps, jobs
 from providers import registry
@@ -21,13 +22,15 @@ from providers.base import InvalidParams
 from sous.orgs.models import Organization
 
 POLL_SECONDS = 0.5
+# Off a terminal (cron, CI, a log file) a line at most this often, and whenever a job ends.
+PLAIN_LINE_SECONDS = 10
 
 
 def usage_error(message: str) -> CommandError:
     return CommandError(message, returncode=2)
 
 
-class Command(BaseCommand):
+class Command(OneLineErrors, BaseCommand):
     help = "Enqueue (or with --wait, follow) a sync for one organisation or all of them."
 
     def add_arguments(self, parser):
@@ -58,6 +61,12 @@ class Command(BaseCommand):
             if not configs:
                 raise usage_error(f"{options['org']} has no {provider.name} connection.")
         form = {k: options[k] for k in ("start", "end") if options[k]}
+        if form and not action.takes_dates:
+            dated = [a.key for a in provider.actions if a.takes_dates]
+            raise usage_error(
+                f"{provider.name} {action.key} takes no dates: --start and --end are for "
+                f"{', '.join(dated) or 'no kind of ' + provider.name}."
+            )
         started = []
         for config in configs:
             try:
@@ -66,7 +75,9 @@ class Command(BaseCommand):
                 raise usage_error(str(exc)) from None
             job, created = jobs.request(config, action.key, params, label="command")
             verb = "Started" if created else "Already running:"
-            self.stdout.write(f"{verb} {job.kind} for {config.organization.slug} (job {job.id})")
+            self.stdout.write(
+                f"{verb} {jobs.kind_label(job)} for {config.organization.slug} (job {job.id})"
+            )
             started.append(job)
         if not started:
             self.stdout.write(f"No organisation has a {provider.name} connection.")
@@ -78,21 +89,26 @@ class Command(BaseCommand):
 
     def follow(self, job: SyncJob) -> str:
         """Show progress until the job ends: a bar on a terminal, plain lines otherwise."""
+        label = jobs.kind_label(job)
         interactive = sys.stdout.isatty()
         bar = tqdm(total=None, unit="", dynamic_ncols=True) if interactive else None
-        last_line = ""
+        last_line, last_time = "", 0.0
         while True:
             job.refresh_from_db()
             line = job.progress_message or job.get_status_display()
             if bar is not None:
                 bar.total = job.progress_total
                 bar.n = job.progress_done
-                bar.set_description_str(job.kind)
+                bar.set_description_str(label)
                 bar.set_postfix_str(line)
                 bar.refresh()
-            elif line != last_line:
-                self.stdout.write(f"{job.kind}: {line}")
-            last_line = line
+            elif line != last_line and (
+                not job.active or time.monotonic() - last_time >= PLAIN_LINE_SECONDS
+            ):
+                percent = f"{job.percent}% " if job.percent is not None else ""
+                self.stdout.write(f"{label}: {percent}{line}")
+                self.stdout.flush()  # a pipe is block-buffered: the line must reach the log now
+                last_line, last_time = line, time.monotonic()
             if not job.active:
                 break
             time.sleep(POLL_SECONDS)
