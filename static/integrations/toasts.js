@@ -1,8 +1,10 @@
 // Toasts: bottom right, stacked. Success auto-dismisses after 6 s (paused on hover/focus);
 // errors use role="alert" and stay until closed.
 const DISMISS_MS = 6000;
-// A burst (ten syncs ending together) keeps the newest few; errors stay until closed.
-const MAX_SHOWN = 4;
+// A burst (ten syncs ending together) keeps the newest few, fewer on a phone, where they sit
+// over the full-screen drawer; errors stay until closed.
+const phone = window.matchMedia("(max-width: 640px)");
+const maxShown = () => (phone.matches ? 2 : 4);
 
 // An open modal dialog (the drawer, a confirmation) sits in the top layer, above any z-index,
 // and makes the rest of the page inert: the toasts live in the topmost one, else in the body.
@@ -50,7 +52,7 @@ export function toast(message, level = "success") {
   const stack = region();
   stack.append(item);
   const passing = [...stack.querySelectorAll(".toast:not(.toast-error)")];
-  passing.slice(0, Math.max(0, stack.children.length - MAX_SHOWN)).forEach((old) => old.remove());
+  passing.slice(0, Math.max(0, stack.children.length - maxShown())).forEach((old) => old.remove());
   if (level !== "error") {
     let timer = setTimeout(() => item.remove(), DISMISS_MS);
     const pause = () => clearTimeout(timer);

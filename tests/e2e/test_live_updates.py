@@ -50,11 +50,11 @@ def test_ten_catalog_syncs_in_a_row_each_reach_the_drawer(
 
     for n in range(1, 11):
         section.get_by_role("button", name="Sync Catalog").click()
-        wait_for(
-            lambda n=n: _catalog_jobs(square_config) == n,
-            timeout=60,
-            message=f"sync {n} did not finish on the server",
-        )
+        try:
+            wait_for(lambda n=n: _catalog_jobs(square_config) == n, timeout=60)
+        except AssertionError:
+            jobs = list(SyncJob.objects.values_list("status", "progress_message", "error"))
+            raise AssertionError(f"sync {n} did not finish on the server: {jobs}") from None
         # Within a few seconds of the server, whatever happened to the socket meanwhile.
         expect(bar).to_be_hidden(timeout=15_000)
         page.wait_for_function(
