@@ -178,6 +178,9 @@ class CatalogAction(Action):
     template = "integrations/actions/square_catalog.html"
 
     def summary(self, totals: dict[str, int]) -> str:
+        # An hourly or repeated sync usually finds nothing: "0 items" would read as an empty menu.
+        if not any(totals.get(k) for k in ("items", "categories", "modifier lists", "deleted")):
+            return "Catalog up to date: nothing new or changed in Square"
         text = (
             f"Catalog synced: {_plural(totals.get('items', 0), 'item')}, "
             f"{_plural(totals.get('categories', 0), 'category')}, "

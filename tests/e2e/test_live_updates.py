@@ -58,7 +58,8 @@ def test_ten_catalog_syncs_in_a_row_each_reach_the_drawer(
         # Within a few seconds of the server, whatever happened to the socket meanwhile.
         expect(bar).to_be_hidden(timeout=15_000)
         page.wait_for_function(
-            "(n) => window.toastTexts.filter((t) => t.startsWith('Catalog synced')).length === n",
+            "(n) => window.toastTexts.filter((t) => /^Catalog (synced|up to date)/.test(t))"
+            ".length === n",
             arg=n,
             timeout=15_000,
         )

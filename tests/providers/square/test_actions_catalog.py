@@ -138,3 +138,6 @@ def test_the_summary_reads_like_the_toast():
     assert action.summary({"items": 1, "categories": 1, "modifier lists": 0, "deleted": 2}) == (
         "Catalog synced: 1 item, 1 category, 0 modifier lists, 2 deleted"
     )
+    assert action.summary({"items": 0, "categories": 0, "modifier lists": 0}) == (
+        "Catalog up to date: nothing new or changed in Square"
+    )
