@@ -128,8 +128,12 @@ export function handleJob(job, { refreshCard, reloadDrawer }) {
   if (job.status === "succeeded") toast(job.summary || "Sync finished", "success");
   else if (job.status === "failed") toast(`Sync failed: ${job.error}`, "error");
   else if (job.status === "cancelled") toast(job.summary || "Sync cancelled", "info");
-  refreshCard(job.provider);
-  reloadDrawer(job.provider);
+  // After the request that started it has landed: its response still shows the job running
+  // and must not be the last word.
+  afterPendingSwaps(() => {
+    refreshCard(job.provider);
+    reloadDrawer(job.provider);
+  });
 }
 
 // The jobs the page shows as queued or running: drawer bars and card badges.
