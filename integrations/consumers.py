@@ -4,10 +4,16 @@ Read-only: the browser never sends commands over it. A connection is accepted on
 logged-in member, and joins that member's current organisation's group; nothing else reaches it.
 """
 
+import contextlib
+import logging
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from redis.exceptions import RedisError
 
 from sous.orgs.middleware import membership_for
+
+log = logging.getLogger(__name__)
 
 
 def org_group(org_id: int) -> str:
@@ -29,13 +35,20 @@ class IntegrationsConsumer(AsyncJsonWebsocketConsumer):
         if org_id is None:
             await self.close(code=4403)
             return
+        try:
+            await self.channel_layer.group_add(org_group(org_id), self.channel_name)
+        except RedisError:
+            # No channel layer, no live updates: the page says so and polls its jobs.
+            log.warning("integrations.live.unavailable", extra={"org_id": org_id})
+            await self.close(code=1011)
+            return
         self.group = org_group(org_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
 
     async def disconnect(self, code):
         if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            with contextlib.suppress(RedisError):
+                await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive_json(self, content, **kwargs):
         """Ignore whatever the browser sends: this socket only pushes."""

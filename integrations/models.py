@@ -245,7 +245,11 @@ class SyncJob(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Set when its task was sent or its worker last reported; for a queued job, when it was sent.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    # Not stored: whether jobs.dispatch could not hand the task to the broker just now.
+    dispatch_failed = False
 
     class Meta:
         ordering = ["-created_at"]

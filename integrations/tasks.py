@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from . import broker
 from .models import IntegrationConfig, SyncJob
 from .services import jobs, tokens
 from .sync import runner
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 # Square advises refreshing at least every 7 days (its access tokens live 30): refresh any
 # token older than this, so an idle connection never lapses.
 REFRESH_EVERY = timedelta(days=6)
+# The queues our tasks go to (settings.CELERY_TASK_ROUTES).
+QUEUES = ("integrations",)
 
 
 @shared_task(name="integrations.run_job", ignore_result=False)
@@ -92,6 +95,40 @@ def resume_orphaned_jobs() -> int:
             )
             resumed += 1
     return resumed
+
+
+@shared_task(name="integrations.resend_lost_jobs")
+def resend_lost_jobs() -> int:
+    """Beat: send again a queued job whose task is nowhere: not waiting in the broker, not
+    delivered to a worker, no lease held, and sent longer ago than INTEGRATIONS_LOST_JOB_SECONDS
+    (its message was lost: Redis restarted without persistence, or it could not be sent).
+
+    Safe even if the message only looked lost: the job's lock lets one task run it, and a task
+    that finds its job finished or running elsewhere does nothing.
+    """
+    limit = timezone.now() - timedelta(seconds=settings.INTEGRATIONS_LOST_JOB_SECONDS)
+    candidates = list(
+        SyncJob.objects.filter(
+            status=SyncJob.Status.QUEUED, heartbeat_at__lt=limit, children__isnull=True
+        )
+    )
+    if not candidates:
+        return 0
+    held = broker.held_task_ids(QUEUES)
+    resent = 0
+    for job in candidates:
+        if job.celery_task_id in held or runner.is_being_run(job.pk):
+            continue
+        with transaction.atomic():
+            taken = SyncJob.objects.filter(
+                pk=job.pk, status=SyncJob.Status.QUEUED, heartbeat_at=job.heartbeat_at
+            ).update(progress_message="")
+            if taken:
+                jobs.dispatch(job)
+        if taken:
+            log.warning("integrations.job.resent", extra={"job_id": str(job.pk), "kind": job.kind})
+            resent += 1
+    return resent
 
 
 @shared_task(name="integrations.reap_stale_jobs")

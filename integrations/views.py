@@ -105,11 +105,15 @@ def start_action(request, key, action_key):
         status = 200 if request.htmx else 400
         return render(request, "integrations/_action.html", context, status=status)
     job, created = jobs.request(config, action_key, params, user=request.user)
-    message = (
-        f"{action.label} started. We'll notify you when it's ready."
-        if created
-        else "Sync already in progress"
-    )
+    if not created:
+        message = "Sync already in progress"
+    elif job.dispatch_failed:
+        message = (
+            f"{action.label} queued. Our job queue is unreachable just now: "
+            "it starts once it is back."
+        )
+    else:
+        message = f"{action.label} started. We'll notify you when it's ready."
     if request.htmx:
         context = _action_context(config, action, provider, form=request.POST)
         response = render(request, "integrations/_action.html", context, status=202)

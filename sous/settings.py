@@ -125,7 +125,7 @@ REDIS_BLOCKING_READ_TIMEOUT = 30
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "sous.cache.ForgivingRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "sous",
         "OPTIONS": REDIS_CLIENT_OPTIONS,
@@ -179,6 +179,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.resume_orphaned_jobs",
         "schedule": 60,
     },
+    "integrations-resend-lost-jobs": {"task": "integrations.resend_lost_jobs", "schedule": 60},
     "integrations-reap-stale-jobs": {"task": "integrations.reap_stale_jobs", "schedule": 5 * 60},
 }
 
@@ -238,6 +239,8 @@ DOCUMENTS_MAX_FILE_BYTES = env.int("DOCUMENTS_MAX_FILE_BYTES", default=25 * 1024
 INTEGRATIONS_TASK_SLICE_SECONDS = env.int("INTEGRATIONS_TASK_SLICE_SECONDS", default=300)
 # A running job's lock outlives a worker that died by at most this long.
 INTEGRATIONS_JOB_LOCK_SECONDS = env.int("INTEGRATIONS_JOB_LOCK_SECONDS", default=120)
+# A queued job whose task the broker no longer holds is sent again after this long.
+INTEGRATIONS_LOST_JOB_SECONDS = env.int("INTEGRATIONS_LOST_JOB_SECONDS", default=120)
 
 # --- Integrations: token encryption.
 # Comma-separated base64 AES-256 keys. The first encrypts; every key decrypts (rotation).

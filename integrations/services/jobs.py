@@ -6,10 +6,13 @@ once the transaction commits, and return.
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import KombuError
+from redis.exceptions import RedisError
 
 from integrations import progress
 from integrations.models import IntegrationConfig, IntegrationEvent, SyncJob
@@ -17,6 +20,8 @@ from integrations.sync import Counts
 from providers import registry
 
 from . import apps, events
+
+log = logging.getLogger(__name__)
 
 
 def request(
@@ -55,16 +60,35 @@ def request(
     return job, True
 
 
+# Shown on a job whose task could not be sent: beat's resend_lost_jobs sends it again.
+WAITING_FOR_QUEUE = "Waiting for the job queue (unreachable just now)…"
+
+
 def dispatch(job: SyncJob, *, countdown: float | None = None) -> None:
-    """Send the job's task after the current transaction commits (the worker must see it)."""
+    """Send the job's task after the current transaction commits (the worker must see it).
+
+    A send that fails (the broker is down) leaves the job Queued, saying so, instead of
+    failing the request: the sweep sends it again once the broker answers.
+    """
     from integrations.tasks import run_job
 
     task_id = str(uuid.uuid4())
-    SyncJob.objects.filter(pk=job.pk).update(celery_task_id=task_id)
-    job.celery_task_id = task_id
-    transaction.on_commit(
-        lambda: run_job.apply_async(args=[str(job.pk)], task_id=task_id, countdown=countdown)
-    )
+    sent_at = timezone.now()
+    SyncJob.objects.filter(pk=job.pk).update(celery_task_id=task_id, heartbeat_at=sent_at)
+    job.celery_task_id, job.heartbeat_at = task_id, sent_at
+    job.dispatch_failed = False
+
+    def send() -> None:
+        try:
+            run_job.apply_async(args=[str(job.pk)], task_id=task_id, countdown=countdown)
+        except (KombuError, RedisError, OSError):
+            log.warning("integrations.job.dispatch_failed", exc_info=True, extra={"job_id": job.pk})
+            job.dispatch_failed = True
+            SyncJob.objects.filter(pk=job.pk, status=SyncJob.Status.QUEUED).update(
+                progress_message=WAITING_FOR_QUEUE
+            )
+
+    transaction.on_commit(send)
 
 
 def active_for(config: IntegrationConfig):

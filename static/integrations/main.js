@@ -96,6 +96,24 @@ async function catchUp() {
   });
 }
 
+// A socket that stays down (Redis or the server unreachable) is said so, after a grace period
+// that covers an ordinary reconnect.
+const LIVE_GRACE_MS = 5000;
+let liveNotice = null;
+
+function liveUp() {
+  clearTimeout(liveNotice);
+  liveNotice = null;
+  document.getElementById("live-status")?.setAttribute("hidden", "");
+}
+
+function liveDown() {
+  if (liveNotice) return;
+  liveNotice = setTimeout(() => {
+    document.getElementById("live-status")?.removeAttribute("hidden");
+  }, LIVE_GRACE_MS);
+}
+
 connectLive({
   onMessage(message) {
     if (message.type === "connection") {
@@ -111,9 +129,13 @@ connectLive({
   },
   onUp() {
     setLive(true);
+    liveUp();
     catchUp();
   },
-  onDown: () => setLive(false),
+  onDown() {
+    setLive(false);
+    liveDown();
+  },
 });
 watchJobs(jobHandlers);
 
