@@ -58,6 +58,7 @@ def refresh_tokens() -> dict:
 # A job whose worker died this many times without a page saved in between is failed rather
 # than sent again: its next page is what kills the worker.
 MAX_RECOVERIES = 3
+WORKER_LOST = "Worker lost, resuming…"
 
 
 @shared_task(name="integrations.resume_orphaned_jobs")
@@ -89,6 +90,7 @@ def resume_orphaned_jobs() -> int:
             if taken:
                 jobs.dispatch(job)
         if taken:
+            runner.note(job, WORKER_LOST)
             log.warning(
                 "integrations.job.resumed",
                 extra={"job_id": str(job.pk), "kind": job.kind, "heartbeat_at": job.heartbeat_at},

@@ -175,9 +175,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "integrations-refresh-tokens": {"task": "integrations.refresh_tokens", "schedule": 60 * 60},
+    # A dead worker's job is sent again within INTEGRATIONS_JOB_LOCK_SECONDS + this.
     "integrations-resume-orphaned-jobs": {
         "task": "integrations.resume_orphaned_jobs",
-        "schedule": 60,
+        "schedule": 15,
     },
     "integrations-resend-lost-jobs": {"task": "integrations.resend_lost_jobs", "schedule": 60},
     "integrations-reap-stale-jobs": {"task": "integrations.reap_stale_jobs", "schedule": 5 * 60},
@@ -237,8 +238,9 @@ DOCUMENTS_MAX_FILE_BYTES = env.int("DOCUMENTS_MAX_FILE_BYTES", default=25 * 1024
 
 # --- Integrations: the job machinery.
 INTEGRATIONS_TASK_SLICE_SECONDS = env.int("INTEGRATIONS_TASK_SLICE_SECONDS", default=300)
-# A running job's lock outlives a worker that died by at most this long.
-INTEGRATIONS_JOB_LOCK_SECONDS = env.int("INTEGRATIONS_JOB_LOCK_SECONDS", default=120)
+# A running job's lock outlives a worker that died by at most this long (a live worker renews
+# it every quarter of that): with beat's 15 s check, a killed worker's job resumes within 45 s.
+INTEGRATIONS_JOB_LOCK_SECONDS = env.int("INTEGRATIONS_JOB_LOCK_SECONDS", default=30)
 # A queued job whose task the broker no longer holds is sent again after this long.
 INTEGRATIONS_LOST_JOB_SECONDS = env.int("INTEGRATIONS_LOST_JOB_SECONDS", default=120)
 

@@ -273,7 +273,7 @@ def _work(ctx: Context, keeper: _LockKeeper) -> None:
                 _fail(job, f"{ctx.provider.name} kept failing: {exc} Try again later.", str(exc))
                 return
             wait = _backoff(exc, transient_failures)
-            _note(job, f"{exc} Retrying in {wait:.0f} s.")
+            note(job, f"{exc} Retrying in {wait:.0f} s.")
             keeper.touch()
             time.sleep(wait)
         except ProviderError as exc:
@@ -395,7 +395,8 @@ def _continue_later(job: SyncJob, keeper: _LockKeeper) -> None:
         jobs.dispatch(job)
 
 
-def _note(job: SyncJob, message: str) -> None:
+def note(job: SyncJob, message: str) -> None:
+    """A word on the job's bar (its parent's, for a chunk): a retry, a lost worker."""
     job.progress_message = message[:200]
     job.heartbeat_at = timezone.now()
     job.save(update_fields=["progress_message", "heartbeat_at"])

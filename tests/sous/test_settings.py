@@ -170,3 +170,14 @@ def test_every_redis_client_waits_longer_than_its_blocking_reads():
         assert options["socket_timeout"] is not None
         assert options["health_check_interval"] > 0
         assert options["socket_keepalive"] is True
+
+
+def test_a_killed_workers_job_is_resumed_within_a_minute_by_default():
+    """The lock lapses at most INTEGRATIONS_JOB_LOCK_SECONDS after the crash, and beat looks
+    for lapsed locks every few seconds: the two together bound the recovery."""
+    from django.conf import settings
+
+    check = settings.CELERY_BEAT_SCHEDULE["integrations-resume-orphaned-jobs"]["schedule"]
+    assert settings.INTEGRATIONS_JOB_LOCK_SECONDS + check < 60
+    # The keeper renews every quarter of the lock's life: often enough, not a hot loop.
+    assert settings.INTEGRATIONS_JOB_LOCK_SECONDS / 4 >= 5
