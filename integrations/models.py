@@ -233,10 +233,19 @@ class SyncJob(models.Model):
     error_detail = models.TextField(blank=True)  # for engineers; never tokens
     cancel_requested = models.BooleanField(default=False)
 
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", "Manual"  # staff, from the drawer
+        COMMAND = "command", "Command"  # manage.py integrations_sync (a shell, cron)
+        SCHEDULE = "schedule", "Schedule"
+        WEBHOOK = "webhook", "Webhook"
+
+    # What asked for the job, and who: the user for a manual one; `trigger_detail` says more
+    # where there is more to say (the command line's user and host, webhook event ids).
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.MANUAL)
+    trigger_detail = models.CharField(max_length=200, blank=True)
     requested_by = models.ForeignKey(
         USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    requested_by_label = models.CharField(max_length=40, blank=True)  # "schedule", "command"
     celery_task_id = models.CharField(max_length=255, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     # Times the job was sent again because its worker died, since its last saved page

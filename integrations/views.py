@@ -79,7 +79,9 @@ def manage(request, key):
         "events": IntegrationEvent.objects.filter(
             organization=request.org, provider=key
         ).select_related("actor")[:10],
-        "jobs": SyncJob.objects.filter(config=config, parent__isnull=True)[:10],
+        "jobs": SyncJob.objects.filter(config=config, parent__isnull=True).select_related(
+            "requested_by"
+        )[:10],
         "imported_counts": imported.counts(request.org, key),
         # The drawer redraws when a job starts and ends: no spinner for a check just made.
         "report": health.cached(config),

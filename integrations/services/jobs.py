@@ -25,9 +25,17 @@ log = logging.getLogger(__name__)
 
 
 def request(
-    config: IntegrationConfig, action_key: str, params: dict, *, user=None, label: str = ""
+    config: IntegrationConfig,
+    action_key: str,
+    params: dict,
+    *,
+    user=None,
+    trigger: str = SyncJob.Trigger.MANUAL,
+    detail: str = "",
 ) -> tuple[SyncJob, bool]:
-    """The new job, or the active one doing the same work (created=False)."""
+    """The new job, or the active one doing the same work (created=False).
+
+    `trigger` and `detail` record what asked for it (SyncJob.Trigger), `user` who did."""
     provider = apps.provider(config.provider)
     action = provider.action(action_key)
     if action is None:
@@ -46,14 +54,15 @@ def request(
             kind=kind,
             params=params,
             requested_by=user if user is not None and user.is_authenticated else None,
-            requested_by_label=label,
+            trigger=trigger,
+            trigger_detail=detail[:200],
         )
         events.record(
             config,
             IntegrationEvent.Kind.SYNC_REQUESTED,
             action.label,
             actor=user,
-            actor_label=label,
+            actor_label="" if trigger == SyncJob.Trigger.MANUAL else trigger,
         )
         dispatch(job)
     progress.publish(job.organization_id, job_payload(job))
@@ -138,6 +147,21 @@ def kind_label(job: SyncJob) -> str:
     except registry.UnknownProvider:
         action = None
     return action.label if action is not None else job.kind
+
+
+def origin(job: SyncJob) -> str:
+    """Who or what asked, in words: "Maria, manual", "Command (ops@web-1)"."""
+    Trigger = SyncJob.Trigger
+    if job.trigger == Trigger.MANUAL:
+        user = job.requested_by
+        who = user and (user.get_short_name() or user.email or user.get_username())
+        return f"{who}, manual" if who else "Manual"
+    name, detail = Trigger(job.trigger).label, job.trigger_detail
+    if not detail:
+        return name
+    if job.trigger == Trigger.WEBHOOK:
+        return f"{name}: {detail}"
+    return f"{name} ({detail})"
 
 
 def job_payload(job: SyncJob) -> dict:

@@ -199,7 +199,8 @@ def _plan_children(ctx: Context) -> bool:
                 kind=job.kind,
                 params=chunk,
                 requested_by_id=job.requested_by_id,
-                requested_by_label=job.requested_by_label,
+                trigger=job.trigger,
+                trigger_detail=job.trigger_detail,
             )
             for chunk in chunks
         )

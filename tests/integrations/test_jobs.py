@@ -131,7 +131,9 @@ def test_the_sync_command_waits_and_reports_the_outcome(org, square, integration
         "integrations_sync", org=org.slug, provider="square", kind="catalog", wait=True, stdout=out
     )
     assert "Catalog synced:" in out.getvalue()
-    assert SyncJob.objects.get().requested_by_label == "command"
+    job = SyncJob.objects.get()
+    assert job.trigger == SyncJob.Trigger.COMMAND
+    assert jobs.origin(job).startswith("Command (") and "@" in job.trigger_detail
 
 
 @pytest.mark.parametrize(
@@ -376,3 +378,24 @@ def test_a_deep_syncs_bar_moves_with_its_chunks_pages_not_only_when_one_finishes
     assert parent.percent == 50  # half, all, none and half of four chunks
     assert parent.progress_message == "0 of 4 months · 2,500 orders"
     assert jobs.job_payload(parent)["percent"] == 50
+
+
+def test_the_drawer_says_who_or_what_asked_for_each_job(owner_client, owner, square):
+    owner.first_name = "Maria"
+    owner.save()
+    owner_client.post("/integrations/square/actions/catalog/", HTTP_HX_REQUEST="true")
+    jobs.cancel(SyncJob.objects.get())
+    call_command(
+        "integrations_sync",
+        org=square.organization.slug,
+        provider="square",
+        kind="catalog",
+        stdout=io.StringIO(),
+    )
+
+    html = owner_client.get("/integrations/square/manage/").content.decode()
+
+    assert "<strong>Catalog sync</strong>" in html
+    assert "Maria, manual" in html
+    assert "Command (" in html
+    assert "square.catalog" not in html

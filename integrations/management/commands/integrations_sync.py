@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import getpass
+import socket
 import sys
 import time
 
@@ -68,12 +70,15 @@ class Command(OneLineErrors, BaseCommand):
                 f"{', '.join(dated) or 'no kind of ' + provider.name}."
             )
         started = []
+        caller = f"{getpass.getuser()}@{socket.gethostname()}"  # whose shell or cron asked
         for config in configs:
             try:
                 params = action.validate(form, settings=config.settings, now=timezone.now())
             except InvalidParams as exc:
                 raise usage_error(str(exc)) from None
-            job, created = jobs.request(config, action.key, params, label="command")
+            job, created = jobs.request(
+                config, action.key, params, trigger=SyncJob.Trigger.COMMAND, detail=caller
+            )
             verb = "Started" if created else "Already running:"
             self.stdout.write(
                 f"{verb} {jobs.kind_label(job)} for {config.organization.slug} (job {job.id})"
