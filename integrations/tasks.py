@@ -12,7 +12,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from . import broker
@@ -109,10 +109,9 @@ def resend_lost_jobs() -> int:
     that finds its job finished or running elsewhere does nothing.
     """
     limit = timezone.now() - timedelta(seconds=settings.INTEGRATIONS_LOST_JOB_SECONDS)
+    sent_long_ago = Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True, created_at__lt=limit)
     candidates = list(
-        SyncJob.objects.filter(
-            status=SyncJob.Status.QUEUED, heartbeat_at__lt=limit, children__isnull=True
-        )
+        SyncJob.objects.filter(sent_long_ago, status=SyncJob.Status.QUEUED, children__isnull=True)
     )
     if not candidates:
         return 0

@@ -212,21 +212,29 @@ def wait_for(condition, *, timeout: float = 30.0, interval: float = 0.05, messag
         time.sleep(interval)
 
 
-@pytest.fixture
-def integrations_worker(transactional_db):
-    """A real Celery worker (in a thread) consuming the integrations queue on real Redis."""
+def running_worker(concurrency: int = 2):
+    """A real Celery worker (threads in this process) on the integrations queue and real Redis,
+    as a context manager."""
     from celery.contrib.testing.worker import start_worker
 
     from sous.celery import app
 
-    app.control.purge()  # tasks left by earlier tests would only find their jobs gone
-    with start_worker(
+    return start_worker(
         app,
         queues=["integrations"],
         pool="threads",
-        concurrency=2,
+        concurrency=concurrency,
         perform_ping_check=False,
         loglevel="WARNING",
         shutdown_timeout=30,
-    ) as worker:
+    )
+
+
+@pytest.fixture
+def integrations_worker(transactional_db):
+    """A worker for the whole test, started with an empty queue."""
+    from sous.celery import app
+
+    app.control.purge()  # tasks left by earlier tests would only find their jobs gone
+    with running_worker() as worker:
         yield worker

@@ -16,7 +16,6 @@ let live = false;
 // The highest percent seen per job. Events from two workers, a poll and a redrawn drawer can
 // arrive out of order; a bar never moves backwards.
 const highest = new Map();
-let polling = null;
 
 function active(status) {
   return status === "queued" || status === "running";

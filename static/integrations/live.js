@@ -1,5 +1,5 @@
 // The live channel: job progress and connection changes pushed by the server. Reconnects with
-// backoff; while it is down, `onDown` lets the page fall back to polling.
+// backoff; `onUp` runs on every (re)connect, `onDown` on every close.
 const MAX_DELAY_MS = 30_000;
 
 export function connectLive({ onMessage, onUp = () => {}, onDown = () => {} }) {

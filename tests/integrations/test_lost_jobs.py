@@ -7,7 +7,6 @@ import json
 from datetime import timedelta
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
 
 from integrations.models import IntegrationConfig, SyncJob
@@ -15,7 +14,7 @@ from integrations.services import jobs
 from integrations.tasks import resend_lost_jobs
 from sous.catalog.models import Item
 from sous.celery import app
-from tests.conftest import wait_for
+from tests.conftest import running_worker, wait_for
 from tests.consent import connect_through_sandbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -55,17 +54,6 @@ def _sent_long_ago(job: SyncJob) -> None:
     SyncJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
 
 
-def _worker():
-    return start_worker(
-        app,
-        queues=["integrations"],
-        pool="threads",
-        concurrency=1,
-        perform_ping_check=False,
-        loglevel="WARNING",
-    )
-
-
 def _finished(job: SyncJob) -> SyncJob:
     return wait_for(
         lambda: SyncJob.objects.exclude(status__in=SyncJob.ACTIVE).filter(pk=job.pk).first(),
@@ -91,7 +79,7 @@ def test_a_sync_asked_for_while_the_broker_is_down_waits_then_runs_exact(
     broker_down()  # the broker is back
     _sent_long_ago(job)
     assert resend_lost_jobs() == 1
-    with _worker():
+    with running_worker(concurrency=1):
         done = _finished(job)
     assert done.status == SyncJob.Status.SUCCEEDED, done.error_detail
     live = (
@@ -113,7 +101,7 @@ def test_a_job_whose_message_is_still_in_the_broker_is_left_alone_until_it_is_lo
     assert resend_lost_jobs() == 1
     assert resend_lost_jobs() == 0  # sent again, and held again
 
-    with _worker():
+    with running_worker(concurrency=1):
         done = _finished(job)
     assert done.status == SyncJob.Status.SUCCEEDED, done.error_detail
 
