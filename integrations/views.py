@@ -108,7 +108,11 @@ def start_action(request, key, action_key):
         return render(request, "integrations/_action.html", context, status=status)
     job, created = jobs.request(config, action_key, params, user=request.user)
     if not created:
-        message = "Sync already in progress"
+        message = (
+            "Sync already in progress"
+            if job.started_at
+            else f"{action.label} already waiting to start: your request is part of it"
+        )
     elif job.dispatch_failed:
         message = (
             f"{action.label} queued. Our job queue is unreachable just now: "

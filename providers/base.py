@@ -121,8 +121,13 @@ class Action:
         return {}
 
     def overlaps(self, a: dict, b: dict) -> bool:
-        """Whether two requests would do the same work (then the active job is returned)."""
+        """Whether the work of `a` covers request `b` (then the active job is returned)."""
         return True
+
+    def merge(self, pending: dict, new: dict) -> dict | None:
+        """One request doing the work of both, for a job that has not started yet; None when
+        they cannot be one job (then the new request waits as a job of its own)."""
+        return None
 
     # What one chunk of `plan()` is, in the parent's progress ("14 of 24 months").
     chunk_unit: ClassVar[str] = "chunks"

@@ -3,7 +3,8 @@
     python -m sous.dev run         prepare .env, Redis, the database and the demo login, then
                                    start everything in Procfile.dev with honcho (Ctrl-C stops all)
     python -m sous.dev redis-url   print a Redis URL that answers, starting a private
-                                   redis-server in the background when needed (for tests)
+                                   redis-server in the background when needed (for tests and
+                                   benchmarks: database 1 unless REDIS_URL says otherwise)
 
 The Redis rule, in order: REDIS_URL (or the default) if it answers; else a private
 redis-server with its data under var/ if the binary exists; else, as root with apt-get,
@@ -19,6 +20,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
@@ -26,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 PRIVATE_REDIS_PORT = 6390
+TESTS_REDIS_DB = 1  # `make run` uses database 0
 WEB_PORT = int(os.environ.get("SOUS_PORT", "8000"))
 SANDBOX_PORT = int(os.environ.get("SANDBOX_PORT", "8765"))
 
@@ -97,8 +100,14 @@ def resolve_redis(url: str | None) -> tuple[str, list[str] | None]:
 
 
 def redis_url_for_tests() -> None:
-    """Print a working Redis URL on stdout; start a background redis-server if needed."""
-    url, command = resolve_redis(os.environ.get("REDIS_URL"))
+    """Print a working Redis URL on stdout; start a background redis-server if needed.
+
+    Unless REDIS_URL names one, tests and benchmarks get a database of their own: they purge
+    queues and run workers, and on `make run`'s database its worker would take their tasks."""
+    given = os.environ.get("REDIS_URL")
+    url, command = resolve_redis(given)
+    if not given:
+        url = urlunsplit(urlsplit(url)._replace(path=f"/{TESTS_REDIS_DB}"))
     if command is not None:
         VAR.mkdir(exist_ok=True)
         subprocess.run(

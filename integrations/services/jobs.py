@@ -33,9 +33,12 @@ def request(
     trigger: str = SyncJob.Trigger.MANUAL,
     detail: str = "",
 ) -> tuple[SyncJob, bool]:
-    """The new job, or the active one doing the same work (created=False).
+    """The new job, or the active one that does this work too (created=False).
 
-    `trigger` and `detail` record what asked for it (SyncJob.Trigger), `user` who did."""
+    Per connection and kind, one job runs at a time and the next waits (the runner holds it
+    back): a request the running job does not cover merges into the waiting one where the
+    action can merge them (two ranges become one), so a burst of requests makes at most two
+    jobs. `trigger` and `detail` record what asked (SyncJob.Trigger), `user` who did."""
     provider = apps.provider(config.provider)
     action = provider.action(action_key)
     if action is None:
@@ -44,9 +47,18 @@ def request(
     with transaction.atomic():
         # Serialise requests for one connection so two clicks cannot both create a job.
         IntegrationConfig.objects.select_for_update().get(pk=config.pk)
-        for active in active_for(config).filter(kind=kind):
+        siblings = list(active_for(config).filter(kind=kind).order_by("created_at"))
+        for active in siblings:
             if action.overlaps(active.params, params):
                 return active, False
+        for waiting in (job for job in siblings if job.started_at is None):
+            merged = action.merge(waiting.params, params)
+            # Only while it has not started: the runner reads its params when it starts.
+            if merged is not None and SyncJob.objects.filter(
+                pk=waiting.pk, status=SyncJob.Status.QUEUED, started_at__isnull=True
+            ).update(params=merged):
+                waiting.params = merged
+                return waiting, False
         job = SyncJob.objects.create(
             organization_id=config.organization_id,
             provider=config.provider,

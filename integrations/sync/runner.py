@@ -44,6 +44,10 @@ from . import Counts, save_records
 
 log = logging.getLogger(__name__)
 
+# A job waiting for the running one of its kind looks again this often.
+WAIT_FOR_RUNNING_SECONDS = 5
+WAITING_FOR_RUNNING = "Waiting for the sync before it to finish…"
+
 PUBLISH_INTERVAL = 0.4  # seconds between progress events of one job (the last always goes)
 LOCKED_RETRY_SECONDS = 5
 MAX_TRANSIENT_RETRIES = 6
@@ -158,12 +162,20 @@ def _run_locked(job: SyncJob, keeper: _LockKeeper) -> None:
         return
     ctx = Context(job=job, config=job.config, provider=provider, action=action)
     now = timezone.now()
-    taken = SyncJob.objects.filter(pk=job.pk, status__in=SyncJob.ACTIVE).update(
-        status=SyncJob.Status.RUNNING,
-        started_at=job.started_at or now,
-        heartbeat_at=now,
-        attempts=F("attempts") + 1,
-    )
+    with transaction.atomic():
+        # Under the connection's row lock, as requests are: a request either merges into this
+        # job before it starts, or finds it started and waits as a job of its own.
+        IntegrationConfig.objects.select_for_update().filter(pk=job.config_id).first()
+        waits = job.parent_id is None and job.started_at is None and _another_runs(job)
+        taken = not waits and SyncJob.objects.filter(pk=job.pk, status__in=SyncJob.ACTIVE).update(
+            status=SyncJob.Status.RUNNING,
+            started_at=job.started_at or now,
+            heartbeat_at=now,
+            attempts=F("attempts") + 1,
+        )
+    if waits:
+        _wait_for_the_running_one(job)
+        return
     if not taken:
         return  # cancelled since this task looked
     job.refresh_from_db()
@@ -171,6 +183,28 @@ def _run_locked(job: SyncJob, keeper: _LockKeeper) -> None:
         return
     _publish(job, force=True)
     _work(ctx, keeper)
+
+
+def _another_runs(job: SyncJob) -> bool:
+    """Whether another job of this kind runs for the connection (between slices included)."""
+    return (
+        SyncJob.objects.filter(
+            config_id=job.config_id,
+            kind=job.kind,
+            parent__isnull=True,
+            status__in=SyncJob.ACTIVE,
+            started_at__isnull=False,
+        )
+        .exclude(pk=job.pk)
+        .exists()
+    )
+
+
+def _wait_for_the_running_one(job: SyncJob) -> None:
+    """Stay queued, and open to merges, until the running job of this kind has finished."""
+    if job.progress_message != WAITING_FOR_RUNNING:
+        note(job, WAITING_FOR_RUNNING)
+    jobs.dispatch(job, countdown=WAIT_FOR_RUNNING_SECONDS)
 
 
 def _plan_children(ctx: Context) -> bool:

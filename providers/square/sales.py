@@ -331,6 +331,16 @@ class SalesAction(Action):
             return True
         return a["start"] <= b["start"] and b["end"] <= a["end"]
 
+    def merge(self, pending: dict, new: dict) -> dict | None:
+        """Two ranges become the range spanning both (re-reading a day between them changes
+        nothing), while it stays within three years; "today" and a range stay apart."""
+        if pending.get("mode") != "range" or new.get("mode") != "range":
+            return None
+        start, end = min(pending["start"], new["start"]), max(pending["end"], new["end"])
+        if date.fromisoformat(end) >= _add_years(date.fromisoformat(start), MAX_RANGE_YEARS):
+            return None
+        return {"mode": "range", "start": start, "end": end}
+
     def plan(self, params: dict, *, settings: dict, now: datetime) -> list[dict]:
         """A range becomes one chunk per calendar month (parallel child jobs)."""
         if params.get("mode") != "range":

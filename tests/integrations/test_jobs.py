@@ -55,10 +55,19 @@ def test_a_second_request_returns_the_active_job(square):
     assert SyncJob.objects.count() == 1
 
 
-def test_the_page_says_a_sync_is_already_in_progress(owner_client, square):
-    jobs.request(square, "catalog", {})
-    response = owner_client.post("/integrations/square/actions/catalog/", HTTP_HX_REQUEST="true")
-    assert json.loads(response["HX-Trigger"])["sous:toast"]["message"] == "Sync already in progress"
+def test_the_page_says_a_sync_is_already_waiting_or_in_progress(owner_client, square):
+    job, _ = jobs.request(square, "catalog", {})
+
+    def again():
+        response = owner_client.post(
+            "/integrations/square/actions/catalog/", HTTP_HX_REQUEST="true"
+        )
+        return json.loads(response["HX-Trigger"])["sous:toast"]["message"]
+
+    assert again() == "Catalog sync already waiting to start: your request is part of it"
+    SyncJob.objects.filter(pk=job.pk).update(status="running", started_at=timezone.now())
+    assert again() == "Sync already in progress"
+    assert SyncJob.objects.count() == 1
 
 
 def test_bad_parameters_are_refused_next_to_the_form_and_create_no_job(owner_client, square):

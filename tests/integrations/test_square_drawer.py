@@ -230,7 +230,9 @@ def test_sync_today_and_sync_catalog_start_jobs(owner_client, square_config):
 
     assert (today.status_code, catalog.status_code) == (202, 202)
     assert _toast(catalog)["message"] == "Catalog sync started. We'll notify you when it's ready."
-    assert _toast(again)["message"] == "Sync already in progress"
+    assert _toast(again)["message"] == (
+        "Catalog sync already waiting to start: your request is part of it"
+    )
     assert sorted(SyncJob.objects.values_list("kind", "params__mode")) == [
         ("square.catalog", None),
         ("square.sales", "today"),

@@ -79,7 +79,11 @@ class Command(OneLineErrors, BaseCommand):
             job, created = jobs.request(
                 config, action.key, params, trigger=SyncJob.Trigger.COMMAND, detail=caller
             )
-            verb = "Started" if created else "Already running:"
+            verb = (
+                "Started"
+                if created
+                else ("Already running:" if job.started_at else "Joined waiting")
+            )
             self.stdout.write(
                 f"{verb} {jobs.kind_label(job)} for {config.organization.slug} (job {job.id})"
             )
