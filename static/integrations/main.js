@@ -101,17 +101,16 @@ async function catchUp() {
 const LIVE_GRACE_MS = 5000;
 let liveNotice = null;
 
+// A body class, so that a drawer drawn meanwhile shows it too.
 function liveUp() {
   clearTimeout(liveNotice);
   liveNotice = null;
-  document.getElementById("live-status")?.setAttribute("hidden", "");
+  document.body.classList.remove("live-down");
 }
 
 function liveDown() {
   if (liveNotice) return;
-  liveNotice = setTimeout(() => {
-    document.getElementById("live-status")?.removeAttribute("hidden");
-  }, LIVE_GRACE_MS);
+  liveNotice = setTimeout(() => document.body.classList.add("live-down"), LIVE_GRACE_MS);
 }
 
 connectLive({

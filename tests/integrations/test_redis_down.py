@@ -40,4 +40,4 @@ def test_staff_can_log_in(client, owner, redis_down):
 
 def test_the_page_has_a_place_to_say_live_updates_are_unavailable(owner_client, redis_down):
     page = owner_client.get("/admin/integrations/").content.decode()
-    assert 'id="live-status" role="status" hidden>Live updates are unavailable' in page
+    assert 'id="live-status" data-live-status role="status">Live updates are unavailable' in page
