@@ -155,7 +155,9 @@ def lookup(request, key, name):
     if name not in provider.lookups:
         raise Http404("No such lookup")
     try:
-        data, error = provider.lookup(name, tokens.access_token(config), request.GET), ""
+        token = tokens.access_token(config)
+        data = provider.lookup(name, token, request.GET, account_id=config.external_account_id)
+        error = ""
     except (ProviderError, tokens.CredentialsUnavailable) as exc:
         data, error = {}, str(exc)
     context = {

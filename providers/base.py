@@ -206,8 +206,12 @@ class Provider:
     # --- Staff choices kept on the connection (locations, folders, ...)
     lookups: ClassVar[tuple[str, ...]] = ()  # names served by `lookup()` to the drawer
 
-    def lookup(self, name: str, access_token: str, params: Mapping[str, str]) -> dict:
-        """Data for the drawer's pickers (template integrations/providers/<key>/<name>.html)."""
+    def lookup(
+        self, name: str, access_token: str, params: Mapping[str, str], *, account_id: str
+    ) -> dict:
+        """Data for the drawer's pickers (template integrations/providers/<key>/<name>.html).
+
+        Choices it signs are signed for `account_id`, which clean_settings checks."""
         raise KeyError(name)
 
     def clean_settings(self, data: Mapping[str, str], current: dict, *, account_id: str) -> dict:

@@ -27,13 +27,14 @@ CHOICE_MAX_AGE = 24 * 3600  # a picker left open overnight must be reopened
 CHILD_FIELDS = "nextPageToken,files(id,name,mimeType,parents,driveId)"
 
 
-def sign_choice(folder: dict) -> str:
-    return signing.dumps(folder, salt=CHOICE_SALT, compress=True)
+def sign_choice(folder: dict, account_id: str) -> str:
+    """Signed for one Google account: a choice cannot be saved to another connection."""
+    return signing.dumps(folder, salt=f"{CHOICE_SALT}:{account_id}", compress=True)
 
 
-def read_choice(value: str) -> dict:
+def read_choice(value: str, account_id: str) -> dict:
     try:
-        folder = signing.loads(value, salt=CHOICE_SALT, max_age=CHOICE_MAX_AGE)
+        folder = signing.loads(value, salt=f"{CHOICE_SALT}:{account_id}", max_age=CHOICE_MAX_AGE)
     except signing.BadSignature:
         raise InvalidParams("That folder choice has expired. Open the picker again.") from None
     if not isinstance(folder, dict) or not folder.get("id"):
@@ -41,13 +42,13 @@ def read_choice(value: str) -> dict:
     return folder
 
 
-def _entry(file: schemas.DriveFile, path: str, name: str | None = None) -> dict:
-    folder = {"id": file.id, "name": name or file.name, "path": path, "drive_id": file.drive_id}
-    return {**folder, "choice": sign_choice(folder)}
-
-
-def folders(client: GoogleClient, params: Mapping[str, str]) -> dict:
+def folders(client: GoogleClient, params: Mapping[str, str], account_id: str) -> dict:
     """Data for integrations/providers/google/folders.html."""
+
+    def _entry(file: schemas.DriveFile, path: str, name: str | None = None) -> dict:
+        folder = {"id": file.id, "name": name or file.name, "path": path, "drive_id": file.drive_id}
+        return {**folder, "choice": sign_choice(folder, account_id)}
+
     kind = params.get("for", "")
     if kind not in KINDS:
         kind = "recipe"

@@ -88,9 +88,11 @@ class GoogleProvider(Provider):
 
     # --- Watched folders (the drawer's picker)
 
-    def lookup(self, name: str, access_token: str, params: Mapping[str, str]) -> dict:
+    def lookup(
+        self, name: str, access_token: str, params: Mapping[str, str], *, account_id: str
+    ) -> dict:
         if name == "folders":
-            return picker.folders(self.client(access_token), params)
+            return picker.folders(self.client(access_token), params, account_id)
         if name == "watched":
             return picker.watched(self.client(access_token), params)
         raise KeyError(name)
@@ -105,7 +107,7 @@ class GoogleProvider(Provider):
         if data.get("action") == "clear":
             folders.pop(kind, None)
         else:
-            folder = picker.read_choice(data.get("choice", ""))
+            folder = picker.read_choice(data.get("choice", ""), account_id)
             for other, chosen in folders.items():
                 if other != kind and isinstance(chosen, dict) and chosen.get("id") == folder["id"]:
                     raise InvalidParams(

@@ -79,7 +79,9 @@ class SquareProvider(Provider):
     def sync_client(self, access_token: str) -> SquareClient:
         return self.client(access_token, BACKGROUND)
 
-    def lookup(self, name: str, access_token: str, params: Mapping[str, str]) -> dict:
+    def lookup(
+        self, name: str, access_token: str, params: Mapping[str, str], *, account_id: str
+    ) -> dict:
         """`locations`: the merchant's locations for the Sales picker, each with its time zone,
         whether it is included, its cutoff and the exact local window "Sync Today" would read.
 
@@ -120,8 +122,7 @@ class SquareProvider(Provider):
                     "window": clock.describe(today),
                 }
             )
-        merchant_id = listed[0].merchant_id if listed else ""
-        return {"locations": rows, "signed": sign_locations(merchant_id, shown)}
+        return {"locations": rows, "signed": sign_locations(account_id, shown)}
 
     def clean_settings(self, data: Mapping[str, str], current: dict, *, account_id: str) -> dict:
         return clean_location_settings(data, current, account_id=account_id)

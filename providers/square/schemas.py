@@ -50,7 +50,6 @@ class RetrieveMerchantResponse(SquareModel):
 
 class Location(SquareModel):
     id: str
-    merchant_id: str = ""
     name: str = ""
     status: str = ""
     timezone: str = "UTC"

@@ -48,19 +48,23 @@ def test_scan_now_needs_a_watched_folder():
     assert action.kind("google") == "google.scan"
 
 
+ACCOUNT = "google-user-1"
+
+
 def clean(data: dict, current: dict) -> dict:
-    return provider().clean_settings(data, current, account_id="google-user-1")
+    return provider().clean_settings(data, current, account_id=ACCOUNT)
 
 
 def test_a_folder_choice_from_the_picker_is_saved_with_id_name_and_path():
     saved = clean(
-        {"kind": "recipe", "choice": sign_choice(RECIPES)}, {"folders": {"invoice": INVOICES}}
+        {"kind": "recipe", "choice": sign_choice(RECIPES, ACCOUNT)},
+        {"folders": {"invoice": INVOICES}},
     )
     assert saved == {"folders": {"invoice": INVOICES, "recipe": RECIPES}}
 
 
 def test_a_forged_or_stale_choice_is_refused():
-    signed = sign_choice(RECIPES)
+    signed = sign_choice(RECIPES, ACCOUNT)
     forged = signed[:-1] + ("A" if signed[-1] != "A" else "B")  # a tampered signature
     with pytest.raises(InvalidParams, match="expired"):
         clean({"kind": "recipe", "choice": forged}, {})
@@ -68,9 +72,18 @@ def test_a_forged_or_stale_choice_is_refused():
         clean({"kind": "recipe", "choice": '{"id": "1rec"}'}, {})
 
 
+def test_a_choice_made_for_another_google_account_is_refused():
+    theirs = sign_choice(RECIPES, "google-user-2")
+    with pytest.raises(InvalidParams, match="expired"):
+        clean({"kind": "recipe", "choice": theirs}, {})
+
+
 def test_one_folder_cannot_be_both_recipes_and_invoices():
     with pytest.raises(InvalidParams, match="already your Recipes folder"):
-        clean({"kind": "invoice", "choice": sign_choice(RECIPES)}, {"folders": {"recipe": RECIPES}})
+        clean(
+            {"kind": "invoice", "choice": sign_choice(RECIPES, ACCOUNT)},
+            {"folders": {"recipe": RECIPES}},
+        )
 
 
 def test_a_watched_folder_can_be_cleared():
