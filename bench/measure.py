@@ -218,7 +218,9 @@ def end_to_end(
         machine = machine_busy_seconds()
         params = {"mode": "range", "start": start.isoformat(), "end": end.isoformat()}
         began = time.perf_counter()
-        job, _ = jobs.request(config, "sales", params, label="command")
+        job, _ = jobs.request(
+            config, "sales", params, trigger=SyncJob.Trigger.COMMAND, detail="make bench"
+        )
         while True:
             job.refresh_from_db()
             if not job.active:
