@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 from integrations.models import IntegrationConfig, SyncJob
@@ -28,6 +29,17 @@ class Card:
     config: IntegrationConfig | None = None
     missing_settings: list[str] = field(default_factory=list)
     running_job: SyncJob | None = None
+
+    @property
+    def version(self) -> str:
+        """Changes whenever what the card shows does: the page redraws only a card that did."""
+        config, job = self.config, self.running_job
+        shown = (
+            self.state,
+            config and (config.connected_as, config.last_error, config.last_synced_at),
+            job and (job.pk, job.status),
+        )
+        return hashlib.blake2s(repr(shown).encode(), digest_size=6).hexdigest()
 
 
 def card(org, key: str, *, config: IntegrationConfig | None = None, lookup: bool = True) -> Card:

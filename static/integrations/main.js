@@ -86,14 +86,28 @@ document.body.addEventListener("htmx:sendError", (event) => {
 
 const jobHandlers = { refreshCard, reloadDrawer };
 
+// A card is redrawn only if what it shows has changed: redrawing it under a click (staff
+// reaching for Connect as the socket comes up) would lose the click.
+async function refreshCardIfChanged(card) {
+  try {
+    const response = await fetch(`/integrations/${card.dataset.provider}/card/`);
+    if (!response.ok) return;
+    const html = new DOMParser().parseFromString(await response.text(), "text/html");
+    const fresh = html.querySelector(".card[data-version]");
+    if (fresh && fresh.dataset.version !== card.dataset.version) refreshCard(card.dataset.provider);
+  } catch {
+    // Offline again: the next reconnect catches up.
+  }
+}
+
 // After every socket (re)connect: what happened while it was away was published to nobody.
 // Jobs first (one that ended gets its toast and redraws its card and drawer), then the cards
 // (a connection that changed, a job started elsewhere).
 async function catchUp() {
   await pollShownJobs(jobHandlers);
-  document.querySelectorAll(".card[data-provider]:not([data-state='coming_soon'])").forEach((card) => {
-    refreshCard(card.dataset.provider);
-  });
+  document
+    .querySelectorAll(".card[data-provider]:not([data-state='coming_soon'])")
+    .forEach(refreshCardIfChanged);
 }
 
 // A socket that stays down (Redis or the server unreachable) is said so, after a grace period

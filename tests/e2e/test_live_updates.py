@@ -116,3 +116,14 @@ def test_a_job_that_ends_while_the_server_is_away_is_shown_ended_with_its_toast(
     shot(page, "2-caught-up")
     assert _toasts(page, "Catalog synced") == 1
     assert _toasts(page, "could not reach") == 0, "a background refresh blamed the user's network"
+
+
+def test_catching_up_leaves_an_unchanged_card_alone(logged_in, square_config, live_app):
+    """The socket's first connect re-reads the cards; one that has not changed stays the very
+    element it was, so a click on it as the socket comes up is not lost."""
+    page = logged_in
+    with page.expect_response(f"{live_app.url}/integrations/square/card/"):
+        page.reload()
+        page.evaluate("window.__card = document.getElementById('card-square')")
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("document.getElementById('card-square') === window.__card")
