@@ -21,6 +21,9 @@ class SandboxServer:
         self.url = url
         self.app = app
         self.http = requests.Session()
+        # A fresh connection per control call: uvicorn closes idle keep-alive connections
+        # after 5 s, and a call sent as it does so was reset ("Connection reset by peer").
+        self.http.headers["Connection"] = "close"
 
     def control(self, method: str, path: str, **kwargs):
         response = self.http.request(method, f"{self.url}/_sandbox/{path.lstrip('/')}", **kwargs)
