@@ -8,6 +8,7 @@ saves screenshots under test-artifacts/screenshots/ for people to look at.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -18,6 +19,8 @@ import pytest
 from tests.conftest import PASSWORD, wait_for
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# "Last synced" of something synced a moment ago, as naturaltime or times.js put it.
+LAST_SYNCED_NOW = re.compile(r"Last synced\s+(just now|now|a second ago|\d+\s+seconds? ago)")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 # Playwright's sync API keeps an event loop in this thread; the test body still talks to the

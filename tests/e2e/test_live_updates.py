@@ -3,12 +3,11 @@ the socket mid-job."""
 
 from __future__ import annotations
 
-import re
-
 from playwright.sync_api import expect
 
 from integrations.models import SyncJob
 from tests.conftest import wait_for
+from tests.e2e.conftest import LAST_SYNCED_NOW
 from tests.integrations.square_sync import (
     merchant_fixture,  # noqa: F401
     resize,
@@ -28,7 +27,6 @@ _RECORD_TOASTS = """() => {
     }
   }).observe(document.body, { subtree: true, childList: true });
 }"""
-LAST_SYNCED_NOW = re.compile(r"Last synced\s+(just now|now|\d+\s+seconds? ago)")
 
 
 def _toasts(page, text: str) -> int:
