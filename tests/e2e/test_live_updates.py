@@ -37,8 +37,10 @@ def _catalog_jobs(config, status=SyncJob.Status.SUCCEEDED) -> int:
     return SyncJob.objects.filter(config=config, kind="square.catalog", status=status).count()
 
 
+# The connection comes before the login (fixture order): the page must load with it, since a
+# connection stored from the test's thread cannot reach its socket (Playwright's event loop).
 def test_ten_catalog_syncs_in_a_row_each_reach_the_drawer(
-    logged_in, square_config, sandbox, integrations_worker, shot
+    square_config, logged_in, sandbox, integrations_worker, shot
 ):
     page = logged_in
     page.evaluate(_RECORD_TOASTS)
@@ -70,7 +72,7 @@ def test_ten_catalog_syncs_in_a_row_each_reach_the_drawer(
 
 
 def test_a_job_that_ends_while_the_server_is_away_is_shown_ended_with_its_toast(
-    logged_in, live_app, square_config, sandbox, integrations_worker, shot
+    square_config, logged_in, live_app, sandbox, integrations_worker, shot
 ):
     page = logged_in
     # Four pages of 800 ms: long enough to restart the server under a running job.
@@ -116,7 +118,7 @@ def test_a_job_that_ends_while_the_server_is_away_is_shown_ended_with_its_toast(
     assert _toasts(page, "could not reach") == 0, "a background refresh blamed the user's network"
 
 
-def test_catching_up_leaves_an_unchanged_card_alone(logged_in, square_config, live_app):
+def test_catching_up_leaves_an_unchanged_card_alone(square_config, logged_in, live_app):
     """The socket's first connect re-reads the cards; one that has not changed stays the very
     element it was, so a click on it as the socket comes up is not lost."""
     page = logged_in
