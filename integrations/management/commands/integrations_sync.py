@@ -82,7 +82,7 @@ class Command(OneLineErrors, BaseCommand):
             verb = (
                 "Started"
                 if created
-                else ("Already running:" if job.started_at else "Joined waiting")
+                else ("Already running:" if job.started_at else "Joined the waiting")
             )
             self.stdout.write(
                 f"{verb} {jobs.kind_label(job)} for {config.organization.slug} (job {job.id})"
