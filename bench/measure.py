@@ -16,8 +16,9 @@ from pathlib import Path
 from django.db import connection
 from django.utils import timezone
 
+from integrations.jobs import triggers
 from integrations.models import SyncJob
-from integrations.services import apps, jobs, tokens
+from integrations.services import apps, tokens
 from integrations.sync import save_records
 from providers.base import SyncRequest
 from sous.sales.models import Order, OrderLineItem
@@ -218,7 +219,7 @@ def end_to_end(
         machine = machine_busy_seconds()
         params = {"mode": "range", "start": start.isoformat(), "end": end.isoformat()}
         began = time.perf_counter()
-        job, _ = jobs.request(
+        job, _ = triggers.request(
             config, "sales", params, trigger=SyncJob.Trigger.COMMAND, detail="make bench"
         )
         while True:

@@ -15,17 +15,17 @@ from providers.base import InvalidParams
 from providers.errors import ProviderError
 from sous.orgs.decorators import org_manager_required, org_member_required
 
+from .jobs import control, events, triggers
 from .models import IntegrationConfig, IntegrationEvent, OAuthState, SyncJob
 from .services import (
+    activity,
     apps,
     callback,
     connect,
     disconnect,
-    events,
     grid,
     health,
     imported,
-    jobs,
     tokens,
 )
 
@@ -60,7 +60,7 @@ def _action_context(config, action, provider, **extra) -> dict:
         "config": config,
         "provider": provider,
         "action": action,
-        "active_job": jobs.active_for(config).filter(kind=kind).order_by("created_at").first(),
+        "active_job": control.active_for(config).filter(kind=kind).order_by("created_at").first(),
         "last_sync": config.last_synced.get(kind),
         **extra,
     }
@@ -106,7 +106,7 @@ def start_action(request, key, action_key):
         # browsers log every 4xx as a console error, and this is the page working as meant.
         status = 200 if request.htmx else 400
         return render(request, "integrations/_action.html", context, status=status)
-    job, created = jobs.request(config, action_key, params, user=request.user)
+    job, created = triggers.request(config, action_key, params, user=request.user)
     if not created:
         message = (
             "Sync already in progress"
@@ -133,16 +133,16 @@ def start_action(request, key, action_key):
 def job_status(request, job_id):
     """The polling fallback while the socket is down: the same payload as the live events."""
     job = get_object_or_404(SyncJob, pk=job_id, organization=request.org)
-    return JsonResponse(jobs.job_payload(job))
+    return JsonResponse(events.payload(job))
 
 
 @org_manager_required
 @require_POST
 def cancel_job(request, job_id):
     job = get_object_or_404(SyncJob, pk=job_id, organization=request.org, parent__isnull=True)
-    jobs.cancel(job)
+    control.cancel(job)
     if request.htmx:
-        return _with_toast(JsonResponse(jobs.job_payload(job)), "Stopping the sync…", "info")
+        return _with_toast(JsonResponse(events.payload(job)), "Stopping the sync…", "info")
     return redirect("integrations:index")
 
 
@@ -186,7 +186,7 @@ def save_settings(request, key):
             return _with_toast(response, str(exc), "error")
         return HttpResponse(str(exc), status=400)
     config.save(update_fields=["settings", "updated_at"])
-    events.record(
+    activity.record(
         config, IntegrationEvent.Kind.SETTINGS_CHANGED, "Settings saved", actor=request.user
     )
     if request.htmx:

@@ -18,12 +18,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations import crypto, progress
+from integrations.jobs import control
 from integrations.models import IntegrationConfig, IntegrationEvent, OAuthState
 from providers.base import Identity
 from providers.errors import ProviderError
 from providers.oauth import TokenSet
 
-from . import apps, events, jobs, tokens
+from . import activity, apps, tokens
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ def complete(request, key: str) -> Result:
     mode = attempt.mode
     error = params.get("error")
     if error == "access_denied":
-        events.record(
+        activity.record(
             None,
             IntegrationEvent.Kind.CONNECT_CANCELLED,
             f"{name} connection cancelled at the consent screen",
@@ -162,7 +163,7 @@ def save_connection(org, key: str, grant: TokenSet, identity: Identity, *, actor
     switched = config.external_account_id not in ("", identity.account_id)
     if not created and switched:
         name = apps.provider(key).name
-        jobs.cancel_active(config, reason=f"{name} was switched to another account")
+        control.cancel_active(config, reason=f"{name} was switched to another account")
         config.settings, config.cursors, config.last_synced = {}, {}, {}
         config.last_synced_at = None
         # Read under this row's lock: the grant being replaced, not one another tab stored.
@@ -188,7 +189,7 @@ def save_connection(org, key: str, grant: TokenSet, identity: Identity, *, actor
     kind = kind or (
         IntegrationEvent.Kind.CONNECTED if created else IntegrationEvent.Kind.RECONNECTED
     )
-    events.record(config, kind, config.connected_as, actor=actor)
+    activity.record(config, kind, config.connected_as, actor=actor)
     transaction.on_commit(
         lambda: progress.publish(config.organization_id, progress.connection_payload(config))
     )

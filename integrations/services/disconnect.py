@@ -10,10 +10,11 @@ import logging
 from django.db import transaction
 
 from integrations import progress
+from integrations.jobs import control
 from integrations.models import IntegrationConfig, IntegrationEvent
 from providers.errors import ProviderError
 
-from . import apps, events, jobs, tokens
+from . import activity, apps, tokens
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ def disconnect(config: IntegrationConfig, *, actor) -> str:
     # Jobs stop first: a page already on its way then meets the revoked token as part of a
     # cancelled job, not as a failure that would put the connection in Error.
     with transaction.atomic():
-        jobs.cancel_active(config, reason=f"{name} was disconnected")
+        control.cancel_active(config, reason=f"{name} was disconnected")
     revoked = False
     try:
         grant = tokens.read(config)
@@ -39,7 +40,7 @@ def disconnect(config: IntegrationConfig, *, actor) -> str:
         )
     org, key = config.organization, config.provider
     with transaction.atomic():
-        events.record(
+        activity.record(
             config,
             IntegrationEvent.Kind.DISCONNECTED,
             "Credentials deleted"

@@ -7,7 +7,7 @@ from django.utils import timezone
 from integrations import progress
 from integrations.models import IntegrationConfig, IntegrationEvent
 
-from . import events
+from . import activity
 
 REAUTH = "Re-auth required"
 
@@ -20,7 +20,7 @@ def mark_error(config: IntegrationConfig, reason: str, *, kind: str, actor_label
     config.error_since = config.error_since or timezone.now()
     config.save(update_fields=["status", "last_error", "error_since", "updated_at"])
     if not already:
-        events.record(config, kind, reason, actor_label=actor_label)
+        activity.record(config, kind, reason, actor_label=actor_label)
         progress.publish(config.organization_id, progress.connection_payload(config))
 
 
@@ -31,5 +31,5 @@ def mark_recovered(config: IntegrationConfig, message: str, *, actor_label: str 
     config.last_error = ""
     config.error_since = None
     config.save(update_fields=["status", "last_error", "error_since", "updated_at"])
-    events.record(config, IntegrationEvent.Kind.RECOVERED, message, actor_label=actor_label)
+    activity.record(config, IntegrationEvent.Kind.RECOVERED, message, actor_label=actor_label)
     progress.publish(config.organization_id, progress.connection_payload(config))

@@ -17,7 +17,7 @@ from integrations.models import IntegrationConfig, IntegrationEvent
 from providers.errors import GrantRefused
 from providers.oauth import TokenSet
 
-from . import apps, events, status
+from . import activity, apps, status
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ def refresh(
             store(locked, fresh)
             locked.token_refreshed_at = timezone.now()
             locked.save()
-            events.record(
+            activity.record(
                 locked,
                 IntegrationEvent.Kind.TOKEN_REFRESHED,
                 "Access token refreshed",

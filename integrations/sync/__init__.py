@@ -1,8 +1,8 @@
 """Importers: neutral records (providers/records/) -> bulk upserts into the sous.* domains.
 
-Each importer takes (organization, source, records of one type) and returns `Counts`. The
-runner (runner.py) drives an action's pages and hands each page's records here, grouped by
-type. A new record type adds a line to IMPORTERS; a new provider adds nothing here.
+Each importer takes (organization, source, records of one type) and returns `Counts`. The job
+engine (integrations/jobs/execute.py) drives an action's pages and hands each page's records
+here, grouped by type. A new record type adds a line to IMPORTERS; a new provider adds nothing here.
 """
 
 from __future__ import annotations

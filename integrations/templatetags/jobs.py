@@ -1,6 +1,7 @@
 from django import template
 
-from integrations.services.jobs import kind_label, origin
+from integrations.jobs.events import kind_label
+from integrations.jobs.triggers import origin
 
 register = template.Library()
 

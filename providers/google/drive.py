@@ -284,7 +284,7 @@ class DriveScan:
         state = self.state if self.state.get("v") == STATE_VERSION else self._begin()
         self.state = state
         if state["phase"] == "done":
-            return  # a redelivered task after the last page: the runner keeps its cursor
+            return  # a redelivered task after the last page: the engine keeps its cursor
         if state["phase"] == "changes":
             yield from self._changes(state)
         yield from self._crawl(state)

@@ -11,9 +11,8 @@ from datetime import timedelta
 
 import pytest
 
+from integrations.jobs import execute, triggers
 from integrations.models import SyncJob
-from integrations.services import jobs
-from integrations.sync import runner
 from tests.providers.google.helpers import MARIA, GoogleSandbox
 
 
@@ -64,9 +63,9 @@ def watch(config, drive: GoogleSandbox, kind: str, path: str, **account) -> dict
 
 def scan(config) -> SyncJob:
     """Request Scan Now and run it here, in this thread, to the end."""
-    job, created = jobs.request(config, "scan", {})
+    job, created = triggers.request(config, "scan", {})
     assert created
-    runner.run(str(job.id))
+    execute.run(str(job.id))
     job.refresh_from_db()
     config.refresh_from_db()
     return job

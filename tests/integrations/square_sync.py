@@ -2,7 +2,7 @@
 
 The connection holds real tokens of the local Square (its control API's token shortcut, as
 tests/providers/square does), so every sync talks to the sandbox over real HTTP. Jobs run
-inline through the real runner (`run_inline`), or on a Celery worker where a test says so.
+inline through the real engine (`run_inline`), or on a Celery worker where a test says so.
 Test modules import what they use from here.
 """
 
@@ -14,9 +14,9 @@ import pytest
 from django.db.models import Sum
 from django.utils import timezone
 
+from integrations.jobs import execute, triggers
 from integrations.models import SyncJob
-from integrations.services import apps, jobs
-from integrations.sync import runner
+from integrations.services import apps
 from providers.square.business_day import BusinessClock
 from sous.sales.models import Order
 
@@ -53,20 +53,20 @@ def start(config, action_key: str, data: dict | None = None, *, user=None) -> Sy
     """Validate like the view does and request the job (its task is not sent in `db` tests)."""
     action = apps.provider("square").action(action_key)
     params = action.validate(data or {}, settings=config.settings, now=timezone.now())
-    job, _ = jobs.request(config, action_key, params, user=user)
+    job, _ = triggers.request(config, action_key, params, user=user)
     return job
 
 
 def run_inline(job: SyncJob, *, limit: int = 200) -> SyncJob:
-    """Run a job and any chunk jobs it splits into with the real runner, in this thread."""
+    """Run a job and any chunk jobs it splits into with the real engine, in this thread."""
     for _ in range(limit):
         job.refresh_from_db()
         if not job.active:
             return job
         for child in SyncJob.objects.filter(parent=job, status__in=SyncJob.ACTIVE):
-            runner.run(str(child.pk))
+            execute.run(str(child.pk))
         if not job.children.exists() or job.status == SyncJob.Status.QUEUED:
-            runner.run(str(job.pk))
+            execute.run(str(job.pk))
     raise AssertionError(f"job {job.pk} did not finish")
 
 

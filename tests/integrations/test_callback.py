@@ -267,7 +267,7 @@ def test_a_different_account_waits_for_an_explicit_switch(
 def test_a_job_whose_token_a_switch_revoked_ends_cancelled_and_leaves_the_connection_healthy(
     org, make_connection
 ):
-    from integrations.sync import runner
+    from integrations.jobs import execute
 
     config = make_connection(org, "square", account_id="MERCHANT-1")
     job = SyncJob.objects.create(
@@ -282,7 +282,7 @@ def test_a_job_whose_token_a_switch_revoked_ends_cancelled_and_leaves_the_connec
 
     responses.add_callback(responses.POST, f"{SQ}/v2/catalog/search", callback=switched_meanwhile)
 
-    runner.run(str(job.pk))
+    execute.run(str(job.pk))
 
     job.refresh_from_db()
     assert job.status == SyncJob.Status.CANCELLED and not job.error
@@ -291,7 +291,7 @@ def test_a_job_whose_token_a_switch_revoked_ends_cancelled_and_leaves_the_connec
 
 
 def test_a_job_stopped_by_a_switch_does_not_write_its_cursor(org, make_connection):
-    from integrations.sync import runner
+    from integrations.jobs import outcome
 
     config = make_connection(org, "square", account_id="MERCHANT-2")
     job = SyncJob.objects.create(
@@ -303,7 +303,7 @@ def test_a_job_stopped_by_a_switch_does_not_write_its_cursor(org, make_connectio
         cancel_requested=True,  # set by the switch, under the connection's row lock
     )
 
-    runner._mark_synced(config, job, {"begin_time": "2026-01-01T00:00:00Z"})
+    outcome.mark_synced(config, job, {"begin_time": "2026-01-01T00:00:00Z"})
 
     config.refresh_from_db()
     assert (config.cursors, config.last_synced) == ({}, {})

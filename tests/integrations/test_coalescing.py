@@ -8,9 +8,8 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
+from integrations.jobs import execute, triggers
 from integrations.models import SyncJob
-from integrations.services import jobs
-from integrations.sync import runner
 from providers.square.sales import SalesAction
 from tests.integrations.square_sync import (
     local_date_days_ago,
@@ -46,11 +45,11 @@ def test_ranges_merge_into_the_range_spanning_them_within_three_years():
 
 
 def test_a_burst_of_requests_makes_one_running_job_and_one_waiting(square_config):
-    first, _ = jobs.request(square_config, "sales", _range(date(2025, 1, 1), date(2025, 1, 31)))
+    first, _ = triggers.request(square_config, "sales", _range(date(2025, 1, 1), date(2025, 1, 31)))
     _running(first)
     base = date(2025, 2, 1)
     answers = [
-        jobs.request(
+        triggers.request(
             square_config, "sales", _range(base + timedelta(days=n), base + timedelta(days=n))
         )
         for n in range(500)
@@ -68,20 +67,20 @@ def test_the_waiting_job_starts_only_once_the_running_one_has_ended(
     square_config, product_on_sandbox
 ):
     day = local_date_days_ago(3)
-    first, _ = jobs.request(square_config, "sales", _range(day, day))
+    first, _ = triggers.request(square_config, "sales", _range(day, day))
     _running(first)
-    second, created = jobs.request(
+    second, created = triggers.request(
         square_config, "sales", _range(day - timedelta(days=1), day - timedelta(days=1))
     )
     assert created
 
-    runner.run(str(second.pk))  # its task arrives while the first runs: it waits, queued
+    execute.run(str(second.pk))  # its task arrives while the first runs: it waits, queued
 
     second.refresh_from_db()
     assert second.status == SyncJob.Status.QUEUED and second.started_at is None
-    assert second.progress_message == runner.WAITING_FOR_RUNNING
+    assert second.progress_message == execute.WAITING_FOR_RUNNING
     # Still open to requests: another day joins it rather than making a third job.
-    third, _ = jobs.request(
+    third, _ = triggers.request(
         square_config, "sales", _range(day - timedelta(days=2), day - timedelta(days=2))
     )
     assert third.pk == second.pk
@@ -93,9 +92,9 @@ def test_the_waiting_job_starts_only_once_the_running_one_has_ended(
 
 
 def test_a_request_while_one_runs_and_none_waits_becomes_the_waiting_job(square_config):
-    first, _ = jobs.request(square_config, "sales", _range(date(2025, 1, 1), date(2025, 1, 1)))
+    first, _ = triggers.request(square_config, "sales", _range(date(2025, 1, 1), date(2025, 1, 1)))
     _running(first)
-    later, created = jobs.request(
+    later, created = triggers.request(
         square_config, "sales", _range(date(2025, 2, 1), date(2025, 2, 1))
     )
     assert created and later.pk != first.pk

@@ -1,7 +1,7 @@
 """Scan Now against the sandbox: the job machinery, the Drive scan and the documents importer.
 
 Each test connects Maria's Drive with real sandbox tokens, picks watched folders, and runs the
-job in this thread (jobs.request then runner.run), reading the sandbox's counters to prove
+job in this thread (triggers.request then execute.run), reading the sandbox's counters to prove
 what was listed and downloaded.
 """
 

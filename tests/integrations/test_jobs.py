@@ -10,10 +10,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from integrations.jobs import control, events, execute, fanout, lease, outcome, triggers
+from integrations.jobs.recovery import MAX_RECOVERIES
+from integrations.jobs.states import Stop
 from integrations.models import IntegrationConfig, SyncJob
-from integrations.services import jobs
-from integrations.sync import runner
-from integrations.tasks import MAX_RECOVERIES, reap_stale_jobs, resume_orphaned_jobs
+from integrations.tasks import reap_stale_jobs, resume_orphaned_jobs
 from tests.conftest import wait_for
 from tests.consent import connect_through_sandbox
 from tests.integrations.test_token_secrecy import GroupListener
@@ -48,15 +49,15 @@ def test_a_sync_runs_on_a_worker_and_updates_last_synced(owner_client, square, i
 
 
 def test_a_second_request_returns_the_active_job(square):
-    first, created = jobs.request(square, "catalog", {})
-    second, created_again = jobs.request(square, "catalog", {})
+    first, created = triggers.request(square, "catalog", {})
+    second, created_again = triggers.request(square, "catalog", {})
     assert created and not created_again
     assert first.pk == second.pk
     assert SyncJob.objects.count() == 1
 
 
 def test_the_page_says_a_sync_is_already_waiting_or_in_progress(owner_client, square):
-    job, _ = jobs.request(square, "catalog", {})
+    job, _ = triggers.request(square, "catalog", {})
 
     def again():
         response = owner_client.post(
@@ -88,7 +89,7 @@ def test_cancel_stops_a_running_job_between_pages_and_keeps_its_counts(
     product_on_sandbox.knobs(latency_ms=150)
     today = timezone.now().date()
     start = (today - timedelta(days=20)).isoformat()
-    job, _ = jobs.request(
+    job, _ = triggers.request(
         square, "sales", {"mode": "range", "start": start, "end": today.isoformat()}
     )
     wait_for(lambda: SyncJob.objects.get(pk=job.pk).progress_done > 0, timeout=60)
@@ -103,7 +104,7 @@ def test_progress_reaches_the_organisations_socket_in_order_and_ends_with_the_fi
     square, org, other_org, integrations_worker
 ):
     mine, theirs = GroupListener(org.id), GroupListener(other_org.id)
-    job, _ = jobs.request(square, "catalog", {})
+    job, _ = triggers.request(square, "catalog", {})
     wait_for(lambda: finished(job.pk), timeout=60)
     events = [m for m in mine.drain() if str(job.pk) in m]
     assert events, "no job events were published"
@@ -121,7 +122,7 @@ def test_progress_reaches_the_organisations_socket_in_order_and_ends_with_the_fi
 def test_the_polling_endpoint_serves_the_job_to_its_organisation_only(
     owner_client, client_factory, outsider, square
 ):
-    job, _ = jobs.request(square, "catalog", {})
+    job, _ = triggers.request(square, "catalog", {})
     body = owner_client.get(f"/integrations/jobs/{job.pk}/").json()
     assert (
         body["id"] == str(job.pk)
@@ -142,7 +143,7 @@ def test_the_sync_command_waits_and_reports_the_outcome(org, square, integration
     assert "Catalog synced:" in out.getvalue()
     job = SyncJob.objects.get()
     assert job.trigger == SyncJob.Trigger.COMMAND
-    assert jobs.origin(job).startswith("Command (") and "@" in job.trigger_detail
+    assert triggers.origin(job).startswith("Command (") and "@" in job.trigger_detail
 
 
 @pytest.mark.parametrize(
@@ -168,7 +169,7 @@ def test_the_sync_command_refuses_bad_arguments_with_exit_code_2(org, square, op
 
 
 def test_the_status_command_lists_connections_and_active_jobs(org, square):
-    jobs.request(square, "catalog", {})
+    triggers.request(square, "catalog", {})
     out = io.StringIO()
     call_command("integrations_status", stdout=out)
     text = out.getvalue()
@@ -177,7 +178,7 @@ def test_the_status_command_lists_connections_and_active_jobs(org, square):
 
 
 def test_the_reaper_fails_jobs_whose_worker_vanished(square, settings):
-    job, _ = jobs.request(square, "catalog", {})
+    job, _ = triggers.request(square, "catalog", {})
     long_ago = timezone.now() - timedelta(hours=3)
     SyncJob.objects.filter(pk=job.pk).update(status="running", heartbeat_at=long_ago)
     assert reap_stale_jobs() == 1
@@ -228,7 +229,7 @@ def test_a_job_whose_worker_died_is_sent_again_at_once_and_finishes(square, inte
 def test_only_orphaned_jobs_are_sent_again_and_not_forever(square):
     alive = _running(square, beat_ago=timedelta(seconds=5))
     slow_page = _running(square)  # its worker still renews the lock
-    lock = runner._lock(str(slow_page.pk))
+    lock = lease.lease(str(slow_page.pk))
     assert lock.acquire(blocking=False)
     waiting = _running(square, kind="square.sales")  # a parent waiting for its chunks
     _chunk(waiting)
@@ -253,15 +254,15 @@ def test_only_orphaned_jobs_are_sent_again_and_not_forever(square):
 
 def test_a_job_between_slices_waits_as_queued_and_is_not_taken_for_an_orphan(square):
     job = _running(square)
-    lock = runner._lock(str(job.pk))
+    lock = lease.lease(str(job.pk))
     assert lock.acquire(blocking=False)
-    keeper = runner._LockKeeper(lock)
+    keeper = lease.Keeper(lock)
     keeper.start()
-    runner._continue_later(job, keeper)  # its slice ended: a fresh task carries on
+    execute._continue_later(job, keeper)  # its slice ended: a fresh task carries on
 
     job.refresh_from_db()
     assert job.status == SyncJob.Status.QUEUED and job.celery_task_id
-    assert not runner.is_being_run(job.pk)  # handed over free, for the next task to take
+    assert not lease.is_held(job.pk)  # handed over free, for the next task to take
     # However long it waits behind other work, it is not sent a second time.
     SyncJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
     assert resume_orphaned_jobs() == 0
@@ -270,21 +271,21 @@ def test_a_job_between_slices_waits_as_queued_and_is_not_taken_for_an_orphan(squ
 
 def test_the_lock_keeper_holds_the_job_through_a_page_longer_than_the_lock_lives(settings):
     settings.INTEGRATIONS_JOB_LOCK_SECONDS = 1
-    lock = runner._lock("slow-page-test")
+    lock = lease.lease("slow-page-test")
     assert lock.acquire(blocking=False)
-    keeper = runner._LockKeeper(lock)
+    keeper = lease.Keeper(lock)
     keeper.start()
     try:
         started = time.monotonic()
         wait_for(lambda: time.monotonic() - started > 2.5, timeout=5, message="the clock stopped")
-        assert runner.is_being_run("slow-page-test") and not keeper.lost
+        assert lease.is_held("slow-page-test") and not keeper.lost
 
         lock.redis.delete(lock.name)  # lapsed anyway (the process stalled): taken back
-        wait_for(lambda: runner.is_being_run("slow-page-test"), timeout=5)
+        wait_for(lambda: lease.is_held("slow-page-test"), timeout=5)
         assert lock.owned() and not keeper.lost
 
         lock.redis.delete(lock.name)  # lapsed, and another task took the job meanwhile
-        other = runner._lock("slow-page-test")
+        other = lease.lease("slow-page-test")
         assert other.acquire(blocking=False)
         wait_for(lambda: keeper.lost, timeout=5, message="the keeper did not notice")
         assert other.owned()
@@ -300,15 +301,15 @@ def test_the_lock_keeper_lets_a_stuck_task_go(settings):
         **settings.CELERY_BROKER_TRANSPORT_OPTIONS,
         "visibility_timeout": 2,
     }
-    lock = runner._lock("stuck-task-test")
+    lock = lease.lease("stuck-task-test")
     assert lock.acquire(blocking=False)
-    keeper = runner._LockKeeper(lock)
+    keeper = lease.Keeper(lock)
     keeper.start()
     try:
         # No page saved, no retry noted, for longer than the broker would wait: the lock
         # lapses, so the job is resumed elsewhere, and this task stops at its next page.
         wait_for(lambda: keeper.lost, timeout=10, message="the keeper held on")
-        wait_for(lambda: not runner.is_being_run("stuck-task-test"), timeout=5)
+        wait_for(lambda: not lease.is_held("stuck-task-test"), timeout=5)
     finally:
         keeper.stop()
         lock.redis.delete(lock.name)
@@ -316,10 +317,10 @@ def test_the_lock_keeper_lets_a_stuck_task_go(settings):
 
 def test_a_queued_job_whose_lock_is_still_held_comes_back_rather_than_vanish(square):
     job = _running(square, status=SyncJob.Status.QUEUED)
-    lock = runner._lock(str(job.pk))
+    lock = lease.lease(str(job.pk))
     assert lock.acquire(blocking=False)  # the task handing it over has not let go yet
     try:
-        runner.run(str(job.pk))
+        execute.run(str(job.pk))
     finally:
         lock.release()
 
@@ -340,10 +341,8 @@ def test_a_cancel_that_lands_while_a_range_is_being_split_makes_no_chunks(square
     )
     job = _running(square, kind="square.sales", params=params)
     SyncJob.objects.filter(pk=job.pk).update(cancel_requested=True)  # after the task looked
-    ctx = runner.Context(job=job, config=square, provider=provider, action=action)
-
-    with pytest.raises(runner.Stop):
-        runner._plan_children(ctx)
+    with pytest.raises(Stop):
+        fanout.plan(job, square, action)
     assert not job.children.exists()
 
 
@@ -353,7 +352,7 @@ def test_cancelling_a_deep_sync_whose_chunks_all_wait_finishes_it(square):
     _chunk(parent, counts={"created": 120, "totals": {"orders": 120, "new orders": 120}})
     _chunk(parent)
 
-    jobs.cancel(parent)
+    control.cancel(parent)
 
     parent.refresh_from_db()
     assert parent.status == SyncJob.Status.CANCELLED
@@ -381,19 +380,19 @@ def test_a_deep_syncs_bar_moves_with_its_chunks_pages_not_only_when_one_finishes
     chunk(SyncJob.Status.QUEUED, 0, None)
     # Through its window without an order yet (a month with no open orders left).
     chunk(SyncJob.Status.RUNNING, 0, None, percent=50)
-    runner.roll_up(parent.pk)
+    outcome.roll_up(parent.pk)
     parent.refresh_from_db()
 
     assert parent.percent == 50  # half, all, none and half of four chunks
     assert parent.progress_message == "0 of 4 months · 2,500 orders"
-    assert jobs.job_payload(parent)["percent"] == 50
+    assert events.payload(parent)["percent"] == 50
 
 
 def test_the_drawer_says_who_or_what_asked_for_each_job(owner_client, owner, square):
     owner.first_name = "Maria"
     owner.save()
     owner_client.post("/integrations/square/actions/catalog/", HTTP_HX_REQUEST="true")
-    jobs.cancel(SyncJob.objects.get())
+    control.cancel(SyncJob.objects.get())
     call_command(
         "integrations_sync",
         org=square.organization.slug,

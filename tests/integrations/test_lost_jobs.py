@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from integrations.jobs import dispatch, triggers
 from integrations.models import IntegrationConfig, SyncJob
-from integrations.services import jobs
 from integrations.tasks import resend_lost_jobs
 from sous.catalog.models import Item
 from sous.celery import app
@@ -74,7 +74,7 @@ def test_a_sync_asked_for_while_the_broker_is_down_waits_then_runs_exact(
     )
     job = SyncJob.objects.get()
     assert job.status == SyncJob.Status.QUEUED
-    assert job.progress_message == jobs.WAITING_FOR_QUEUE
+    assert job.progress_message == dispatch.WAITING_FOR_QUEUE
 
     broker_down()  # the broker is back
     _sent_long_ago(job)
@@ -93,7 +93,7 @@ def test_a_sync_asked_for_while_the_broker_is_down_waits_then_runs_exact(
 
 
 def test_a_job_whose_message_is_still_in_the_broker_is_left_alone_until_it_is_lost(square):
-    job, _ = jobs.request(square, "catalog", {})  # no worker: the message waits in the queue
+    job, _ = triggers.request(square, "catalog", {})  # no worker: the message waits in the queue
     _sent_long_ago(job)
 
     assert resend_lost_jobs() == 0  # waiting its turn is not lost
@@ -107,7 +107,7 @@ def test_a_job_whose_message_is_still_in_the_broker_is_left_alone_until_it_is_lo
 
 
 def test_a_job_sent_a_moment_ago_is_not_taken_for_lost(square):
-    job, _ = jobs.request(square, "catalog", {})
+    job, _ = triggers.request(square, "catalog", {})
     app.control.purge()
     assert resend_lost_jobs() == 0
     assert SyncJob.objects.get(pk=job.pk).celery_task_id == job.celery_task_id

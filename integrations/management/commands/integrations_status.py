@@ -6,9 +6,10 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 from django.utils.timesince import timesince
 
+from integrations.jobs import control, events
 from integrations.management.cli import OneLineErrors
 from integrations.models import IntegrationConfig
-from integrations.services import health, jobs
+from integrations.services import health
 
 
 def ago(moment, now) -> str:
@@ -42,8 +43,8 @@ class Command(OneLineErrors, BaseCommand):
                 checked = "healthy" if report.healthy else report.detail
             last = ago(config.last_synced_at, timezone.now()) if config.last_synced_at else "never"
             active = ", ".join(
-                f"{jobs.kind_label(job)} {job.percent if job.percent is not None else '?'}%"
-                for job in jobs.active_for(config)
+                f"{events.kind_label(job)} {job.percent if job.percent is not None else '?'}%"
+                for job in control.active_for(config)
             )
             rows.append(
                 (

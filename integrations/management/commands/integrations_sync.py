@@ -16,9 +16,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
+from integrations.jobs import events, triggers
 from integrations.management.cli import OneLineErrors
 from integrations.models import IntegrationConfig, SyncJob
-from integrations.services import apps, jobs
+from integrations.services import apps
 from providers import registry
 from providers.base import InvalidParams
 from sous.orgs.models import Organization
@@ -76,7 +77,7 @@ class Command(OneLineErrors, BaseCommand):
                 params = action.validate(form, settings=config.settings, now=timezone.now())
             except InvalidParams as exc:
                 raise usage_error(str(exc)) from None
-            job, created = jobs.request(
+            job, created = triggers.request(
                 config, action.key, params, trigger=SyncJob.Trigger.COMMAND, detail=caller
             )
             verb = (
@@ -85,7 +86,7 @@ class Command(OneLineErrors, BaseCommand):
                 else ("Already running:" if job.started_at else "Joined the waiting")
             )
             self.stdout.write(
-                f"{verb} {jobs.kind_label(job)} for {config.organization.slug} (job {job.id})"
+                f"{verb} {events.kind_label(job)} for {config.organization.slug} (job {job.id})"
             )
             started.append(job)
         if not started:
@@ -98,7 +99,7 @@ class Command(OneLineErrors, BaseCommand):
 
     def follow(self, job: SyncJob) -> str:
         """Show progress until the job ends: a bar on a terminal, plain lines otherwise."""
-        label = jobs.kind_label(job)
+        label = events.kind_label(job)
         interactive = sys.stdout.isatty()
         bar = tqdm(total=None, unit="", dynamic_ncols=True) if interactive else None
         last_line, last_time = "", 0.0

@@ -1,0 +1,298 @@
+"""A task's run of a job: page through the provider, save each page, checkpoint, report.
+
+A task runs one job for at most a time slice, then queues the job again and exits, so no task
+outlives the broker's visibility timeout; a task redelivered after a worker died starts from
+the saved checkpoint, and every write is an idempotent upsert, so nothing is duplicated.
+The job's lease keeps two workers from running it at once.
+
+Provider failures: an access token refused as expired is refreshed once and the job resumes
+from its checkpoint; 429 and outages that outlast the HTTP layer's own retries back off and
+resume, a bounded number of times; a refused grant fails the job with "Re-auth required" and
+puts the connection in Error; anything else fails the job with a message staff can act on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import time
+import traceback
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from integrations.models import IntegrationConfig, IntegrationEvent, SyncJob
+from integrations.services import apps, status, tokens
+from integrations.sync import Counts, save_records
+from providers.base import Action, Page, Provider, SyncRequest
+from providers.errors import GrantRefused, ProviderError, RateLimited, Unauthorized, Unavailable
+
+from . import events, fanout, lease, outcome, states
+from .dispatch import dispatch
+from .states import Stop
+
+log = logging.getLogger(__name__)
+
+Status = SyncJob.Status
+
+# A job waiting for the running one of its kind looks again this often.
+WAIT_FOR_RUNNING_SECONDS = 5
+WAITING_FOR_RUNNING = "Waiting for the sync before it to finish…"
+LOCKED_RETRY_SECONDS = 5
+MAX_TRANSIENT_RETRIES = 6
+MAX_BACKOFF = 60.0
+
+
+@dataclass
+class Context:
+    job: SyncJob
+    config: IntegrationConfig
+    provider: Provider
+    action: Action
+
+
+def run(job_id: str) -> None:
+    job = SyncJob.objects.filter(pk=job_id).select_related("config", "parent").first()
+    if job is None or not job.active:
+        return  # deleted, finished or cancelled meanwhile: nothing to do
+    lock = lease.lease(job_id)
+    if not lock.acquire(blocking=False):
+        log.info("integrations.job.already_running", extra={"job_id": job_id})
+        if job.status == Status.QUEUED:
+            # Queued, yet a task still holds it (one handing it over, say): this task is the
+            # job's only way forward, so it comes back rather than vanish.
+            dispatch(job, countdown=LOCKED_RETRY_SECONDS)
+        return
+    keeper = lease.Keeper(lock)
+    keeper.start()
+    try:
+        with contextlib.suppress(Stop):
+            _run_leased(job, keeper)
+    finally:
+        keeper.stop()
+        lease.release(lock)
+
+
+def _run_leased(job: SyncJob, keeper: lease.Keeper) -> None:
+    if job.cancel_requested:
+        outcome.finish(job, Status.CANCELLED, summary="Cancelled")
+        return
+    if job.config is None:
+        outcome.finish(job, Status.CANCELLED, summary="The connection was removed")
+        return
+    provider = apps.provider(job.provider)
+    action = provider.action(job.kind.split(".", 1)[1])
+    if action is None:
+        outcome.fail(job, "This kind of sync no longer exists.", f"unknown kind {job.kind}")
+        return
+    ctx = Context(job=job, config=job.config, provider=provider, action=action)
+    now = timezone.now()
+    with transaction.atomic():
+        # Under the connection's row lock, as requests are: a request either merges into this
+        # job before it starts, or finds it started and waits as a job of its own.
+        IntegrationConfig.objects.select_for_update().filter(pk=job.config_id).first()
+        waits = job.parent_id is None and job.started_at is None and _another_runs(job)
+        taken = not waits and states.move(
+            SyncJob.objects.filter(pk=job.pk),
+            SyncJob.ACTIVE,
+            Status.RUNNING,
+            started_at=job.started_at or now,
+            heartbeat_at=now,
+            attempts=F("attempts") + 1,
+        )
+    if waits:
+        _wait_for_the_running_one(job)
+        return
+    if not taken:
+        return  # cancelled since this task looked
+    job.refresh_from_db()
+    if job.parent_id is None and fanout.plan(job, ctx.config, action):
+        return
+    events.publish(job, force=True)
+    _work(ctx, keeper)
+
+
+def _another_runs(job: SyncJob) -> bool:
+    """Whether another job of this kind runs for the connection (between slices included)."""
+    return (
+        SyncJob.objects.filter(
+            config_id=job.config_id,
+            kind=job.kind,
+            parent__isnull=True,
+            status__in=SyncJob.ACTIVE,
+            started_at__isnull=False,
+        )
+        .exclude(pk=job.pk)
+        .exists()
+    )
+
+
+def _wait_for_the_running_one(job: SyncJob) -> None:
+    """Stay queued, and open to merges, until the running job of this kind has finished."""
+    if job.progress_message != WAITING_FOR_RUNNING:
+        events.note(job, WAITING_FOR_RUNNING)
+    dispatch(job, countdown=WAIT_FOR_RUNNING_SECONDS)
+
+
+def _work(ctx: Context, keeper: lease.Keeper) -> None:
+    job, config = ctx.job, ctx.config
+    slice_ends = time.monotonic() + settings.INTEGRATIONS_TASK_SLICE_SECONDS
+    counts = Counts.from_json(job.counts)
+    transient_failures = 0
+    stale_token = False
+    last_cursor = job.checkpoint.get("_cursor")
+    while True:
+        try:
+            token = tokens.access_token(config, stale=stale_token)
+            client = ctx.provider.sync_client(token)
+            request = SyncRequest(
+                params=job.params,
+                checkpoint={k: v for k, v in job.checkpoint.items() if k != "_cursor"},
+                cursor=config.cursors.get(job.kind, {}),
+                settings=config.settings,
+                now=job.started_at,
+            )
+            for page in ctx.action.pages(client, request):
+                page_counts = save_records(config.organization, job.provider, page.records)
+                counts.add(page_counts)
+                if page.cursor is not None:
+                    last_cursor = page.cursor
+                wanted = _save_page(job, page, counts, last_cursor)
+                keeper.touch()
+                transient_failures = 0
+                if keeper.lost:
+                    return
+                if not wanted:
+                    outcome.cancelled(job, counts)
+                    return
+                if time.monotonic() > slice_ends:
+                    _continue_later(job, keeper)
+                    return
+            break
+        except Unauthorized as exc:
+            if _cancelled_meanwhile(job, counts, exc):
+                return  # a switch or a disconnect revoked the token this job held
+            if isinstance(exc, GrantRefused):
+                outcome.fail(job, f"{status.REAUTH}", str(exc))
+                return
+            if exc.expired and not stale_token:
+                stale_token = True  # refreshed once, then resume from the checkpoint
+                continue
+            reason = f"{status.REAUTH}: {exc}"
+            status.mark_error(config, reason, kind=IntegrationEvent.Kind.HEALTH_FAILED)
+            outcome.fail(job, status.REAUTH, str(exc))
+            return
+        except tokens.CredentialsUnavailable as exc:
+            if not _cancelled_meanwhile(job, counts, exc):
+                outcome.fail(job, exc.reason, exc.reason)
+            return
+        except (RateLimited, Unavailable) as exc:
+            if _cancelled_meanwhile(job, counts, exc):
+                return  # no point waiting out an outage for a job staff stopped
+            transient_failures += 1
+            if transient_failures > MAX_TRANSIENT_RETRIES:
+                outcome.fail(
+                    job, f"{ctx.provider.name} kept failing: {exc} Try again later.", str(exc)
+                )
+                return
+            wait = _backoff(exc, transient_failures)
+            events.note(job, f"{exc} Retrying in {wait:.0f} s.")
+            keeper.touch()
+            time.sleep(wait)
+        except ProviderError as exc:
+            if not _cancelled_meanwhile(job, counts, exc):
+                outcome.fail(job, f"Sync failed: {exc}", str(exc))
+            return
+        except Stop:
+            return
+        except Exception as exc:
+            outcome.fail(
+                job,
+                "Sync failed because of an error on our side. We have been notified.",
+                "".join(traceback.format_exception(exc))[-4000:],
+            )
+            raise
+    outcome.succeed(job, config, counts, last_cursor)
+
+
+def _cancelled_meanwhile(job: SyncJob, counts: Counts, exc: Exception) -> bool:
+    """Finish as cancelled, not failed, a job whose failure came after it was stopped (by
+    staff, a disconnect or an account switch, which revokes the token it held)."""
+    if not SyncJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
+        return False
+    log.info(
+        "integrations.job.error_after_cancel",
+        extra={"job_id": str(job.pk), "error": type(exc).__name__},
+    )
+    with contextlib.suppress(Stop):
+        outcome.cancelled(job, counts)
+    return True
+
+
+def _backoff(exc: ProviderError, attempt: int) -> float:
+    if isinstance(exc, RateLimited):
+        return min(exc.retry_after, MAX_BACKOFF)
+    # Exponential with full jitter (AWS architecture blog, "Exponential Backoff And Jitter").
+    return random.uniform(0, min(MAX_BACKOFF, 2.0**attempt))  # noqa: S311
+
+
+def _save_page(job: SyncJob, page: Page, counts: Counts, cursor) -> bool:
+    """Checkpoint a saved page; False when staff asked to cancel the job meanwhile."""
+    job.checkpoint = {**page.checkpoint, "_cursor": cursor} if cursor else dict(page.checkpoint)
+    job.counts = counts.as_json()
+    job.heartbeat_at = timezone.now()
+    # A saved page is progress: the job is not one that kills its worker (see recoveries).
+    fields = {
+        "checkpoint": job.checkpoint,
+        "counts": job.counts,
+        "heartbeat_at": job.heartbeat_at,
+        "recoveries": 0,
+    }
+    if page.progress is not None:
+        job.progress_done = page.progress.done
+        job.progress_total = page.progress.total
+        job.progress_unit = page.progress.unit
+        job.progress_message = page.progress.message[:200]
+        fraction = page.progress.fraction
+        job.progress_percent = None if fraction is None else min(100, int(100 * fraction))
+        fields.update(
+            progress_done=job.progress_done,
+            progress_total=job.progress_total,
+            progress_percent=job.progress_percent,
+            progress_unit=job.progress_unit,
+            progress_message=job.progress_message,
+        )
+    # One statement saves the checkpoint and reads the cancel flag: nothing is saved once a
+    # cancel is requested, and the caller finishes the job with the counts it holds. Running
+    # again if the job was sent back to the queue while a slow page let its lease lapse.
+    wanted = states.move(
+        SyncJob.objects.filter(pk=job.pk, cancel_requested=False),
+        SyncJob.ACTIVE,
+        Status.RUNNING,
+        **fields,
+    )
+    if job.parent_id:
+        if fanout.roll_up_due(job.parent_id):
+            outcome.roll_up(job.parent_id)
+    else:
+        events.publish(job)
+    return bool(wanted)
+
+
+def _continue_later(job: SyncJob, keeper: lease.Keeper) -> None:
+    """End this task's slice: the same job continues in a fresh task from its checkpoint.
+
+    Queued meanwhile, as it waits for a worker like any queued job (and is not taken for a
+    running job whose worker died). The lease goes before the task is sent, so that the
+    worker taking it finds the job free."""
+    states.move_one(
+        job, [Status.RUNNING], Status.QUEUED, celery_task_id="", heartbeat_at=timezone.now()
+    )
+    keeper.hand_over()
+    job.refresh_from_db()
+    if job.active:
+        dispatch(job)
