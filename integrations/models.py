@@ -287,3 +287,50 @@ class SyncJob(models.Model):
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at
         return None
+
+
+class Schedule(models.Model):
+    """When one of a connection's actions runs without a click (integrations/jobs/schedules.py).
+
+    The provider's cadence (providers/schedules.py) plans each run: when it is due and what it
+    asks for are stored here, so a beat tick dispatches thousands without calling anyone.
+    """
+
+    config = models.ForeignKey(
+        IntegrationConfig, on_delete=models.CASCADE, related_name="schedules"
+    )
+    action = models.CharField(max_length=40)  # the action's key: "sales", "catalog", "scan"
+    enabled = models.BooleanField(default=True)
+    # The one figure staff choose: an interval, or the delay after each location's close.
+    minutes = models.PositiveIntegerField()
+    # The next run, as the cadence planned it; null when there is nothing to run.
+    next_run_at = models.DateTimeField(null=True, blank=True)
+    next_params = models.JSONField(default=dict, blank=True)
+    next_covers = models.CharField(max_length=200, blank=True)  # "SoHo"
+    next_zone = models.CharField(max_length=64, blank=True)  # the zone staff read it in
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_job = models.ForeignKey(
+        SyncJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Why the last due run did not start ("Skipped: Square needs re-auth"), "" when it did.
+    skipped = models.CharField(max_length=200, blank=True)
+    updated_by = models.ForeignKey(
+        USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["config", "action"], name="one_schedule_per_action")
+        ]
+        indexes = [
+            # The tick's query: enabled schedules due now.
+            models.Index(
+                fields=["next_run_at"],
+                name="schedule_due",
+                condition=models.Q(enabled=True, next_run_at__isnull=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} schedule of {self.config_id}"

@@ -12,7 +12,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from .jobs import dispatch, execute, recovery
+from .jobs import dispatch, execute, recovery, schedules
 from .models import IntegrationConfig
 from .services import tokens
 
@@ -26,6 +26,13 @@ REFRESH_EVERY = timedelta(days=6)
 @shared_task(name=dispatch.RUN_JOB, ignore_result=False)
 def run_job(job_id: str) -> None:
     execute.run(job_id)
+
+
+@shared_task(name="integrations.run_schedules")
+def run_schedules() -> dict:
+    """Beat, every minute: the schedules due now, each dispatched once."""
+    result = schedules.tick()
+    return {"dispatched": result.dispatched, "skipped": result.skipped}
 
 
 @shared_task(name="integrations.refresh_tokens")

@@ -21,6 +21,11 @@ urlpatterns = [
         views.start_action,
         name="action",
     ),
+    path(
+        "integrations/<slug:key>/schedules/<slug:action_key>/",
+        views.save_schedule,
+        name="schedule",
+    ),
     path("integrations/jobs/<uuid:job_id>/", views.job_status, name="job"),
     path("integrations/jobs/<uuid:job_id>/cancel/", views.cancel_job, name="cancel_job"),
 ]

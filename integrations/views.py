@@ -15,8 +15,8 @@ from providers.base import InvalidParams
 from providers.errors import ProviderError
 from sous.orgs.decorators import org_manager_required, org_member_required
 
-from .jobs import control, events, triggers
-from .models import IntegrationConfig, IntegrationEvent, OAuthState, SyncJob
+from .jobs import control, events, schedules, triggers
+from .models import IntegrationConfig, IntegrationEvent, OAuthState, Schedule, SyncJob
 from .services import (
     activity,
     apps,
@@ -54,9 +54,12 @@ def card(request, key):
     return render(request, "integrations/_card.html", {"card": grid.card(request.org, key)})
 
 
-def _action_context(config, action, provider, **extra) -> dict:
+def _action_context(config, action, provider, schedule=None, **extra) -> dict:
     kind = action.kind(provider.key)
+    if schedule is None and action.schedule is not None:
+        schedule = next((s for s in schedules.ensure(config) if s.action == action.key), None)
     return {
+        "schedule": _schedule_context(schedule, action) if schedule else None,
         "config": config,
         "provider": provider,
         "action": action,
@@ -71,11 +74,15 @@ def _action_context(config, action, provider, **extra) -> dict:
 def manage(request, key):
     config = _config_or_404(request, key)
     provider = apps.provider(key)
+    planned = {schedule.action: schedule for schedule in schedules.ensure(config)}
     context = {
         "card": grid.card(request.org, key, config=config),
         "config": config,
         "provider": provider,
-        "actions": [_action_context(config, action, provider) for action in provider.actions],
+        "actions": [
+            _action_context(config, action, provider, schedule=planned.get(action.key))
+            for action in provider.actions
+        ],
         "events": IntegrationEvent.objects.filter(
             organization=request.org, provider=key
         ).select_related("actor")[:10],
@@ -186,6 +193,7 @@ def save_settings(request, key):
             return _with_toast(response, str(exc), "error")
         return HttpResponse(str(exc), status=400)
     config.save(update_fields=["settings", "updated_at"])
+    schedules.replan(config)  # new locations, cutoffs or folders move the next runs
     activity.record(
         config, IntegrationEvent.Kind.SETTINGS_CHANGED, "Settings saved", actor=request.user
     )
@@ -200,6 +208,50 @@ def save_settings(request, key):
         return response
     messages.success(request, "Settings saved")
     return redirect("integrations:index")
+
+
+def _schedule_context(schedule: Schedule, action, **extra) -> dict:
+    return {
+        "object": schedule,
+        "cadence": action.schedule,
+        "described": schedules.describe(schedule),
+        "next": schedules.next_run_words(schedule),
+        **extra,
+    }
+
+
+@org_manager_required
+@require_POST
+def save_schedule(request, key, action_key):
+    """Staff turn an action's schedule on or off, or choose how often it runs."""
+    config = _config_or_404(request, key)
+    action = apps.provider(key).action(action_key)
+    schedule = get_object_or_404(Schedule, config=config, action=action_key)
+    enabled = request.POST.get("enabled") == "on"
+    try:
+        minutes = int(request.POST["minutes"]) if request.POST.get("minutes") else None
+        if minutes is None and enabled:
+            raise InvalidParams("Choose how often it runs.")
+        schedules.update(schedule, enabled=enabled, minutes=minutes, user=request.user)
+    except (ValueError, InvalidParams) as exc:
+        message = str(exc) if isinstance(exc, InvalidParams) else "Choose one of the listed times."
+        schedule.refresh_from_db()
+        context = {"provider": apps.provider(key), "action": action}
+        context["schedule"] = _schedule_context(schedule, action, error=message)
+        return render(
+            request, "integrations/_schedule.html", context, status=200 if request.htmx else 400
+        )
+    words = schedules.describe(schedule) if schedule.enabled else "automatic syncs off"
+    activity.record(
+        config,
+        IntegrationEvent.Kind.SETTINGS_CHANGED,
+        f"{action.label}: {words}",
+        actor=request.user,
+    )
+    context = {"provider": apps.provider(key), "action": action}
+    context["schedule"] = _schedule_context(schedule, action)
+    response = render(request, "integrations/_schedule.html", context)
+    return _with_toast(response, f"{action.label}: {words[0].lower()}{words[1:]}")
 
 
 @org_member_required

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from .oauth import OAuthClient
+from .schedules import Cadence
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,8 @@ class Action:
     template: ClassVar[str] = ""
     # Whether it reads a date range (`start`, `end`), as `integrations_sync --start/--end` give.
     takes_dates: ClassVar[bool] = False
+    # When it runs without a click (providers/schedules.py); None: only when asked.
+    schedule: ClassVar[Cadence | None] = None
 
     def kind(self, provider_key: str) -> str:
         return f"{provider_key}.{self.key}"

@@ -174,6 +174,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    # Per-connection schedules (integrations/jobs/schedules.py): one tick a minute.
+    "integrations-run-schedules": {"task": "integrations.run_schedules", "schedule": 60},
     "integrations-refresh-tokens": {"task": "integrations.refresh_tokens", "schedule": 60 * 60},
     # A dead worker's job is sent again within INTEGRATIONS_JOB_LOCK_SECONDS + this.
     "integrations-resume-orphaned-jobs": {

@@ -65,15 +65,19 @@ def request(
             trigger=trigger,
             trigger_detail=detail[:200],
         )
-        activity.record(
-            config,
-            IntegrationEvent.Kind.SYNC_REQUESTED,
-            action.label,
-            actor=user,
-            actor_label="" if trigger == Trigger.MANUAL else Trigger(trigger).label,
-        )
+        if trigger in (Trigger.MANUAL, Trigger.COMMAND):
+            # People's requests go on the Activity list; schedules and webhooks would drown
+            # it (their jobs say where they came from in the recent jobs).
+            activity.record(
+                config,
+                IntegrationEvent.Kind.SYNC_REQUESTED,
+                action.label,
+                actor=user,
+                actor_label="" if trigger == Trigger.MANUAL else Trigger(trigger).label,
+            )
         dispatch(job)
-    progress.publish(job.organization_id, events.payload(job))
+        # Once committed: a page told of a job must find it (a tick commits many at once).
+        transaction.on_commit(lambda: progress.publish(job.organization_id, events.payload(job)))
     return job, True
 
 

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations import crypto, progress
-from integrations.jobs import control
+from integrations.jobs import control, schedules
 from integrations.models import IntegrationConfig, IntegrationEvent, OAuthState
 from providers.base import Identity
 from providers.errors import ProviderError
@@ -190,6 +190,8 @@ def save_connection(org, key: str, grant: TokenSet, identity: Identity, *, actor
         IntegrationEvent.Kind.CONNECTED if created else IntegrationEvent.Kind.RECONNECTED
     )
     activity.record(config, kind, config.connected_as, actor=actor)
+    # Default schedules on a first connect; plans made for another account start afresh.
+    schedules.replan(config)
     transaction.on_commit(
         lambda: progress.publish(config.organization_id, progress.connection_payload(config))
     )

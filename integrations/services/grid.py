@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from integrations.models import IntegrationConfig, SyncJob
+from django.utils import timezone
+
+from integrations.jobs import schedules
+from integrations.models import IntegrationConfig, Schedule, SyncJob
 from providers import registry
 
 from . import apps
@@ -29,6 +32,8 @@ class Card:
     config: IntegrationConfig | None = None
     missing_settings: list[str] = field(default_factory=list)
     running_job: SyncJob | None = None
+    # Schedules on, each run on time and none failed: what Sous shows is as fresh as planned.
+    up_to_date: bool = False
 
     @property
     def version(self) -> str:
@@ -38,6 +43,7 @@ class Card:
             self.state,
             config and (config.connected_as, config.last_error, config.last_synced_at),
             job and (job.pk, job.status),
+            self.up_to_date,
         )
         return hashlib.blake2s(repr(shown).encode(), digest_size=6).hexdigest()
 
@@ -60,6 +66,7 @@ def card(org, key: str, *, config: IntegrationConfig | None = None, lookup: bool
             .first()
         )
     return Card(
+        up_to_date=state == CardState.CONNECTED and _up_to_date(config),
         key=key,
         name=provider.name,
         tagline=provider.tagline,
@@ -68,6 +75,18 @@ def card(org, key: str, *, config: IntegrationConfig | None = None, lookup: bool
         config=config,
         missing_settings=apps.missing_settings(key) if state == CardState.NOT_CONFIGURED else [],
         running_job=running,
+    )
+
+
+def _up_to_date(config: IntegrationConfig) -> bool:
+    if config.last_synced_at is None:
+        return False
+    planned = list(Schedule.objects.filter(config=config, enabled=True).select_related("last_job"))
+    late = timezone.now() - schedules.OVERDUE
+    return bool(planned) and all(
+        (s.next_run_at is None or s.next_run_at > late)
+        and (s.last_job is None or s.last_job.status != SyncJob.Status.FAILED)
+        for s in planned
     )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 
 from providers.base import Action, InvalidParams, Page, SyncRequest
+from providers.schedules import Every
 
 from .client import GoogleClient
 from .drive import KINDS, DriveScan, plural, watched_folders
@@ -22,6 +23,13 @@ class ScanDrive(Action):
         "Later scans only fetch what changed."
     )
     template = "integrations/actions/google_scan.html"
+    # While folders are watched (an incremental scan reads only Drive's changes).
+    schedule = Every(
+        default=15,
+        choices=((5, "5 min"), (15, "15 min"), (30, "30 min"), (60, "hour")),
+        applies=lambda settings: bool(watched_folders(settings)),
+        idle="Starts once a Recipes or Invoices folder is chosen.",
+    )
 
     def validate(self, data: Mapping[str, str], *, settings: dict, now: datetime) -> dict:
         if not watched_folders(settings):

@@ -10,12 +10,22 @@ which keeps days contiguous and in order.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_CUTOFF = "00:00"
+
+
+def excluded(settings: Mapping) -> set[str]:
+    """The locations staff left out of sales (the connection's settings)."""
+    return set(settings.get("excluded_locations") or [])
+
+
+def cutoff_of(settings: Mapping, location_id: str) -> str:
+    return (settings.get("cutoffs") or {}).get(location_id) or DEFAULT_CUTOFF
 
 
 def parse_cutoff(text: str) -> time:

@@ -26,6 +26,7 @@ from providers.records.catalog import (
     ModifierRecord,
     VariationRecord,
 )
+from providers.schedules import Every
 
 from . import schemas
 from .client import SquareClient
@@ -176,6 +177,10 @@ class CatalogAction(Action):
     label = "Catalog sync"
     description = "Categories, items and their variations, modifier lists and discounts."
     template = "integrations/actions/square_catalog.html"
+    schedule = Every(
+        default=60,
+        choices=((15, "15 min"), (30, "30 min"), (60, "hour"), (180, "3 hours"), (1440, "day")),
+    )
 
     def summary(self, totals: dict[str, int]) -> str:
         # An hourly or repeated sync usually finds nothing: "0 items" would read as an empty menu.

@@ -31,9 +31,17 @@ from providers.errors import ApiError
 from providers.records.sales import AppliedModifierRecord, LineItemRecord, OrderRecord
 
 from . import schemas
-from .business_day import DEFAULT_CUTOFF, BusinessClock, known_zone, parse_cutoff
+from .business_day import (
+    DEFAULT_CUTOFF,
+    BusinessClock,
+    cutoff_of,
+    excluded,
+    known_zone,
+    parse_cutoff,
+)
 from .client import MAX_LOCATIONS_PER_SEARCH, SquareClient
 from .prefetch import ahead
+from .schedule import NightlySales
 
 MAX_RANGE_YEARS = 3
 # Square's data begins with Square (2009). An older start only makes a job that reads empty
@@ -61,14 +69,6 @@ WEIGHT_BY_STEP = {"closed": 8, "created": 1, "updated": 1}
 
 
 # --- settings: which locations, and their cutoffs ---------------------------------------------
-
-
-def excluded(settings: Mapping) -> set[str]:
-    return set(settings.get("excluded_locations") or [])
-
-
-def cutoff_of(settings: Mapping, location_id: str) -> str:
-    return (settings.get("cutoffs") or {}).get(location_id) or DEFAULT_CUTOFF
 
 
 @dataclass(frozen=True)
@@ -170,6 +170,12 @@ def _latest_business_date(settings: Mapping, now: datetime) -> date:
     if days:
         return max(days)
     return BusinessClock(EARLIEST_ZONE).today(now)
+
+
+def _scope(params: Mapping) -> set[str] | None:
+    """The locations a job reads: a nightly run names them, staff's ranges read all."""
+    ids = params.get("locations")
+    return None if ids is None else set(ids)
 
 
 def _add_years(day: date, years: int) -> date:
@@ -293,6 +299,7 @@ class SalesAction(Action):
     takes_dates = True
     earliest_day = EARLIEST_DAY
     chunk_unit = "months"
+    schedule = NightlySales()
 
     # --- what staff asked for
 
@@ -329,7 +336,8 @@ class SalesAction(Action):
             return False
         if a.get("mode") == "today":
             return True
-        return a["start"] <= b["start"] and b["end"] <= a["end"]
+        covered = _scope(a) is None or (_scope(b) is not None and _scope(b) <= _scope(a))
+        return covered and a["start"] <= b["start"] and b["end"] <= a["end"]
 
     def merge(self, pending: dict, new: dict) -> dict | None:
         """Two ranges become the range spanning both (re-reading a day between them changes
@@ -339,7 +347,11 @@ class SalesAction(Action):
         start, end = min(pending["start"], new["start"]), max(pending["end"], new["end"])
         if date.fromisoformat(end) >= _add_years(date.fromisoformat(start), MAX_RANGE_YEARS):
             return None
-        return {"mode": "range", "start": start, "end": end}
+        merged = {"mode": "range", "start": start, "end": end}
+        scopes = (_scope(pending), _scope(new))
+        if None not in scopes:  # both for some locations only (nightly runs): the union
+            merged["locations"] = sorted(scopes[0] | scopes[1])
+        return merged
 
     def plan(self, params: dict, *, settings: dict, now: datetime) -> list[dict]:
         """A range becomes one chunk per calendar month (parallel child jobs)."""
@@ -350,9 +362,7 @@ class SalesAction(Action):
         while first <= last:
             month_end = first.replace(day=calendar.monthrange(first.year, first.month)[1])
             chunk_end = min(last, month_end)
-            chunks.append(
-                {"mode": "range", "start": first.isoformat(), "end": chunk_end.isoformat()}
-            )
+            chunks.append({**params, "start": first.isoformat(), "end": chunk_end.isoformat()})
             first = chunk_end + timedelta(days=1)
         return chunks if len(chunks) > 1 else [params]
 
@@ -376,10 +386,11 @@ class SalesAction(Action):
 
     def make_plan(self, client: SquareClient, request: SyncRequest) -> dict:
         params, now = request.params, request.now
+        scope = _scope(params)
         chosen = [
             loc
             for loc, included in locations_with_settings(client.locations(), request.settings)
-            if included
+            if included and (scope is None or loc.id in scope)
         ]
         clocks = {loc.id: loc.clock for loc in chosen}
         batches = [
@@ -428,7 +439,14 @@ class SalesAction(Action):
                         "hi": _iso(now),
                     }
                 )
-            cursor = {"updated_since": _iso(now - OVERLAP)}
+            # The locations' zones let the nightly schedule plan before staff have saved any
+            # location settings (schedule.py).
+            cursor = {
+                "updated_since": _iso(now - OVERLAP),
+                "locations": {
+                    loc.id: {"name": loc.name, "timezone": loc.timezone} for loc in chosen
+                },
+            }
         if params.get("mode") == "range":
             label = _month_label(
                 date.fromisoformat(params["start"]), date.fromisoformat(params["end"])

@@ -1,4 +1,4 @@
-"""List every connection with its state, health, last sync and active jobs."""
+"""List every connection with its state, health, last sync, active jobs and next runs."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from integrations.jobs import control, events
+from integrations.jobs import control, events, schedules
 from integrations.management.cli import OneLineErrors
 from integrations.models import IntegrationConfig
-from integrations.services import health
+from integrations.services import apps, health
 
 
 def ago(moment, now) -> str:
@@ -20,7 +20,7 @@ def ago(moment, now) -> str:
 
 
 class Command(OneLineErrors, BaseCommand):
-    help = "Every connection: state, health, last synced and active jobs."
+    help = "Every connection: state, health, last synced, active jobs and next runs."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -34,7 +34,17 @@ class Command(OneLineErrors, BaseCommand):
         if not configs:
             self.stdout.write("No connections yet.")
             return
-        rows = [("ORGANISATION", "PROVIDER", "STATE", "HEALTH", "LAST SYNCED", "ACTIVE JOBS")]
+        rows = [
+            (
+                "ORGANISATION",
+                "PROVIDER",
+                "STATE",
+                "HEALTH",
+                "LAST SYNCED",
+                "ACTIVE JOBS",
+                "NEXT RUNS",
+            )
+        ]
         for config in configs:
             if options["no_health"]:
                 checked = "-"
@@ -46,6 +56,12 @@ class Command(OneLineErrors, BaseCommand):
                 f"{events.kind_label(job)} {job.percent if job.percent is not None else '?'}%"
                 for job in control.active_for(config)
             )
+            provider = apps.provider(config.provider)
+            upcoming = "; ".join(
+                f"{provider.action(s.action).label}: "
+                f"{schedules.next_run_words(s) or ('off' if not s.enabled else 'nothing to run')}"
+                for s in schedules.ensure(config)
+            )
             rows.append(
                 (
                     config.organization.slug,
@@ -54,6 +70,7 @@ class Command(OneLineErrors, BaseCommand):
                     checked,
                     last,
                     active or "-",
+                    upcoming or "-",
                 )
             )
         widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
