@@ -5,6 +5,9 @@
     python -m bench --months 4      any number of whole months ending with last month
     python -m bench --latency-only --latency-ms 500
                                     only the 1-vs-2 workers runs, with that sandbox latency
+    python -m bench --scheduler-only --connections 10000
+                                    only the scheduler run: one beat tick over that many
+                                    connections' schedules (also run after the sales runs)
 
 Runs against the local Square sandbox (its own process) on PostgreSQL (a dedicated
 `sous_bench` database, see bench/README.md) and prints one table. Never part of `make test`.
@@ -37,6 +40,11 @@ def parse_args(argv):
     parser.add_argument(
         "--latency-only", action="store_true", help="only the 1-vs-2 workers latency runs"
     )
+    parser.add_argument(
+        "--connections", type=int, default=10_000, help="for the scheduler run (default 10000)"
+    )
+    parser.add_argument("--skip-scheduler", action="store_true", help="leave out the scheduler run")
+    parser.add_argument("--scheduler-only", action="store_true", help="only the scheduler run")
     return parser.parse_args(argv)
 
 
@@ -88,6 +96,9 @@ def main(argv=None) -> None:
     start, end = date_range(args)
     history = (datetime.now(UTC).date() - start).days + 3
     db_url = database_url()
+    if args.scheduler_only:
+        scheduler_run(args, db_url)
+        return
     print(
         f"Sous bench: {start} → {end}, {args.locations} locations × {args.orders_per_day} "
         f"orders a day; PostgreSQL {db_url.rsplit('/', 1)[-1]}; {machine()}",
@@ -159,6 +170,32 @@ def main(argv=None) -> None:
         print(report.verdicts(one, two, fetch, write, naive, scaling))
     finally:
         sandbox.stop()
+    if not args.skip_scheduler:
+        scheduler_run(args, db_url)
+
+
+def scheduler_run(args, db_url: str) -> None:
+    """Ten thousand connections' schedules, in a fresh database; no sandbox needed (a tick
+    never calls a provider)."""
+    print(f"Scheduler: {args.connections:,} connections, {machine()}", flush=True)
+    if "DJANGO_SETTINGS_MODULE" in os.environ:  # after the sales runs: let go of their database
+        from django.db import connections
+
+        connections.close_all()
+    else:
+        configure_environment(db_url, "http://127.0.0.1:9")  # a tick never calls it
+    recreate_database(db_url)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from . import scheduler
+
+    results = scheduler.run(args.connections)
+    print()
+    print(scheduler.table(results))
 
 
 def latency_runs(args, config, env, sandbox, start: date, end: date) -> list:

@@ -79,7 +79,9 @@ class Every(Cadence):
 
     @property
     def spread(self) -> timedelta:  # type: ignore[override]
-        return timedelta(minutes=min(minutes for minutes, _ in self.choices))
+        # The longest choice: the offset, taken modulo whichever interval staff choose, then
+        # spreads connections evenly over it (an hourly sync a minute: 1/60 of them).
+        return timedelta(minutes=max(minutes for minutes, _ in self.choices))
 
     def describe(self, minutes: int) -> str:
         return f"Every {self.choice_label(minutes)}"

@@ -30,10 +30,22 @@ def dispatch(job: SyncJob, *, countdown: float | None = None) -> None:
     A send that fails (the broker is down) leaves the job Queued, saying so, instead of
     failing the request: recovery sends it again once the broker answers.
     """
-    task_id = str(uuid.uuid4())
-    sent_at = timezone.now()
-    SyncJob.objects.filter(pk=job.pk).update(celery_task_id=task_id, heartbeat_at=sent_at)
-    job.celery_task_id, job.heartbeat_at = task_id, sent_at
+    stamp(job)
+    SyncJob.objects.filter(pk=job.pk).update(
+        celery_task_id=job.celery_task_id, heartbeat_at=job.heartbeat_at
+    )
+    send_on_commit(job, countdown=countdown)
+
+
+def stamp(job: SyncJob) -> None:
+    """Give the job the id of the task about to be sent, and the time it is sent (a job not
+    saved yet is then created with them: one write fewer)."""
+    job.celery_task_id, job.heartbeat_at = str(uuid.uuid4()), timezone.now()
+
+
+def send_on_commit(job: SyncJob, *, countdown: float | None = None) -> None:
+    """Send the task of a stamped job once the current transaction commits."""
+    task_id = job.celery_task_id
     job.dispatch_failed = False
 
     def send() -> None:

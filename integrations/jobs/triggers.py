@@ -15,9 +15,8 @@ from integrations import progress
 from integrations.models import IntegrationConfig, IntegrationEvent, SyncJob
 from integrations.services import activity, apps
 
-from . import events
+from . import dispatch, events
 from .control import active_for
-from .dispatch import dispatch
 
 Trigger = SyncJob.Trigger
 
@@ -30,10 +29,12 @@ def request(
     user=None,
     trigger: str = Trigger.MANUAL,
     detail: str = "",
+    publish: bool = True,
 ) -> tuple[SyncJob, bool]:
     """The new job, or the active one that does this work too (created=False).
 
-    `trigger` and `detail` record what asked (SyncJob.Trigger), `user` who did. Raises
+    `trigger` and `detail` record what asked (SyncJob.Trigger), `user` who did. A caller
+    asking for many jobs at once publishes them itself (`publish=False`). Raises
     LookupError for an action the provider does not have."""
     provider = apps.provider(config.provider)
     action = provider.action(action_key)
@@ -55,7 +56,7 @@ def request(
             ).update(params=merged):
                 waiting.params = merged
                 return waiting, False
-        job = SyncJob.objects.create(
+        job = SyncJob(
             organization_id=config.organization_id,
             provider=config.provider,
             config=config,
@@ -65,6 +66,8 @@ def request(
             trigger=trigger,
             trigger_detail=detail[:200],
         )
+        dispatch.stamp(job)
+        job.save(force_insert=True)
         if trigger in (Trigger.MANUAL, Trigger.COMMAND):
             # People's requests go on the Activity list; schedules and webhooks would drown
             # it (their jobs say where they came from in the recent jobs).
@@ -75,9 +78,12 @@ def request(
                 actor=user,
                 actor_label="" if trigger == Trigger.MANUAL else Trigger(trigger).label,
             )
-        dispatch(job)
-        # Once committed: a page told of a job must find it (a tick commits many at once).
-        transaction.on_commit(lambda: progress.publish(job.organization_id, events.payload(job)))
+        dispatch.send_on_commit(job)
+        if publish:
+            # Once committed: a page told of a job must find it.
+            transaction.on_commit(
+                lambda: progress.publish(job.organization_id, events.payload(job))
+            )
     return job, True
 
 
