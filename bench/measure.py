@@ -74,7 +74,11 @@ def _fetch_chunks(config, chunks: list[dict], spool=None) -> tuple[int, float]:
     orders, spooled = 0, 0.0
     for chunk in chunks:
         request = SyncRequest(
-            params=chunk, checkpoint={}, cursor={}, settings=config.settings, now=timezone.now()
+            params=chunk,
+            checkpoint=action.Checkpoint(),
+            cursor={},
+            settings=config.settings,
+            now=timezone.now(),
         )
         for page in action.pages(client, request):
             orders += len(page.records)

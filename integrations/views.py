@@ -44,7 +44,8 @@ def _with_toast(response: HttpResponse, message: str, level: str = "success") ->
 
 @org_member_required
 def index(request):
-    return render(request, "integrations/index.html", {"cards": grid.cards(request.org)})
+    context = {"cards": grid.cards(request.org), "stylesheets": grid.stylesheets()}
+    return render(request, "integrations/index.html", context)
 
 
 @org_member_required
@@ -120,6 +121,8 @@ def start_action(request, key, action_key):
             if job.started_at
             else f"{action.label} already waiting to start: your request is part of it"
         )
+    elif control.active_for(config).filter(kind=job.kind, started_at__isnull=False).exists():
+        message = f"{action.label} queued: it runs once the one in progress ends"
     elif job.dispatch_failed:
         message = (
             f"{action.label} queued. Our job queue is unreachable just now: "
@@ -174,7 +177,7 @@ def lookup(request, key, name):
         "error": error,
         "params": request.GET,
     }
-    return render(request, f"integrations/providers/{key}/{name}.html", context)
+    return render(request, f"{key}/{name}.html", context)
 
 
 @org_manager_required

@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
 
+import msgspec
+
 from .oauth import OAuthClient
+from .records.tally import Tally
 from .schedules import Cadence
 
 
@@ -77,12 +80,22 @@ class Progress:
     fraction: float | None = None
 
 
+class Checkpoint(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Where an action's work stands after a page. Each action subclasses it with its own
+    fields, all with defaults: a first run starts from `Checkpoint()`.
+
+    The engine saves it as JSON after every page and converts it back for a task that resumes
+    the job. Unknown fields are refused, so a checkpoint saved in an older shape does not
+    half-convert: the engine starts that job over instead.
+    """
+
+
 @dataclass
 class Page:
     """One unit of provider work: records to save and where a redelivered task resumes."""
 
-    records: list = field(default_factory=list)  # neutral records (providers/records/)
-    checkpoint: dict = field(default_factory=dict)  # JSON: the position after this page
+    records: list  # neutral records (providers/records/)
+    checkpoint: msgspec.Struct  # the action's Checkpoint: the position after this page
     progress: Progress | None = None
     # JSON saved on the connection when the whole job succeeds, for the next incremental run.
     cursor: dict | None = None
@@ -90,10 +103,12 @@ class Page:
 
 @dataclass(frozen=True)
 class SyncRequest:
-    """What an action's `pages()` gets: all JSON, so a job can be resumed from the database."""
+    """What an action's `pages()` gets; its checkpoint is stored as JSON between tasks, so a
+    job can be resumed from the database."""
 
     params: dict  # validated by the action (a chunk's own params for a child job)
-    checkpoint: dict  # {} on a first run, else the last saved Page.checkpoint
+    # The action's Checkpoint: its defaults on a first run, else the last saved page's.
+    checkpoint: msgspec.Struct
     cursor: dict  # what the previous successful job left (Page.cursor), {} if none
     settings: dict  # the connection's settings (staff choices: locations, folders, ...)
     now: datetime
@@ -108,13 +123,19 @@ class Action:
     key: ClassVar[str]  # "catalog": unique within the provider, used in URLs
     label: ClassVar[str]  # "Sync Catalog"
     description: ClassVar[str] = ""
-    # The drawer section for this action (integrations/actions/<provider>_<key>.html), which
-    # renders its form; "" for a plain button.
+    # The drawer section for this action, which renders its form ("square/sales.html", from
+    # the provider package's own templates/); "" for a plain button.
     template: ClassVar[str] = ""
     # Whether it reads a date range (`start`, `end`), as `integrations_sync --start/--end` give.
     takes_dates: ClassVar[bool] = False
+    # Reads what changed since its last run: a job already running may have read before the
+    # change that prompts a new request, so only a job not started yet can answer for it (the
+    # request waits behind the running one, and later ones join it).
+    incremental: ClassVar[bool] = False
     # When it runs without a click (providers/schedules.py); None: only when asked.
     schedule: ClassVar[Cadence | None] = None
+    # The type of its pages' checkpoints: a subclass of the module's `Checkpoint`.
+    Checkpoint: ClassVar[type[msgspec.Struct]] = Checkpoint
 
     def kind(self, provider_key: str) -> str:
         return f"{provider_key}.{self.key}"
@@ -140,9 +161,11 @@ class Action:
         return [params]
 
     def pages(self, client, request: SyncRequest) -> Iterator[Page]:
+        """The job's pages from `request.checkpoint` on. Raise CursorExpired when the provider
+        refuses `request.cursor`: the engine then runs the job again without it."""
         raise NotImplementedError
 
-    def summary(self, totals: dict[str, int]) -> str:
+    def summary(self, tally: Tally) -> str:
         """The finishing toast, e.g. "Catalog synced: 312 items, 14 categories"."""
         return f"{self.label} finished"
 
@@ -164,6 +187,10 @@ class Provider:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.credentials.environment}>"
+
+    # The provider's own stylesheet for its drawer sections ("google/google.css", in the
+    # package's static/), loaded by the Integrations page; "" for none.
+    stylesheet: ClassVar[str] = ""
 
     @property
     def logo(self) -> str:
@@ -212,7 +239,7 @@ class Provider:
     def lookup(
         self, name: str, access_token: str, params: Mapping[str, str], *, account_id: str
     ) -> dict:
-        """Data for the drawer's pickers (template integrations/providers/<key>/<name>.html).
+        """Data for the drawer's pickers (template <key>/<name>.html, in the package's templates/).
 
         Choices it signs are signed for `account_id`, which clean_settings checks."""
         raise KeyError(name)

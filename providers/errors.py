@@ -25,10 +25,13 @@ class ApiError(ProviderError):
 
     permanent = True
 
-    def __init__(self, message: str, *, provider: str = "", status: int = 0, code: str = ""):
+    def __init__(
+        self, message: str, *, provider: str = "", status: int = 0, code: str = "", field: str = ""
+    ):
         super().__init__(message, provider=provider)
         self.status = status
         self.code = code
+        self.field = field  # the request field the provider named as the problem, if any
 
 
 class RateLimited(ApiError):
@@ -55,6 +58,14 @@ class GrantRefused(Unauthorized):
 
 class NotFound(ApiError):
     """The object asked for does not exist, or this account cannot see it."""
+
+
+class CursorExpired(ProviderError):
+    """The provider refused the position the last successful sync left (`Page.cursor`) as
+    expired or no longer valid, so only a full sync can go on. Actions raise it; the job
+    engine forgets that cursor and runs the job again from the start, once."""
+
+    permanent = True
 
 
 def excerpt(text: str, limit: int = 160) -> str:

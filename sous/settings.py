@@ -12,6 +12,12 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
+
+def PROVIDER_DIRS(name: str) -> list[Path]:  # noqa: N802 - reads as the setting it feeds
+    """providers/<key>/<name> of every provider package that has one (templates, static)."""
+    return sorted(path for path in (BASE_DIR / "providers").glob(f"*/{name}") if path.is_dir())
+
+
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
@@ -78,7 +84,8 @@ ASGI_APPLICATION = "sous.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # Each provider package owns its drawer sections' templates (providers/<key>/templates).
+        "DIRS": [BASE_DIR / "templates", *PROVIDER_DIRS("templates")],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -221,7 +228,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [BASE_DIR / "static", *PROVIDER_DIRS("static")]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 MEDIA_URL = "media/"

@@ -8,7 +8,13 @@ The job's lease keeps two workers from running it at once.
 Provider failures: an access token refused as expired is refreshed once and the job resumes
 from its checkpoint; 429 and outages that outlast the HTTP layer's own retries back off and
 resume, a bounded number of times; a refused grant fails the job with "Re-auth required" and
-puts the connection in Error; anything else fails the job with a message staff can act on.
+puts the connection in Error; a cursor the provider refuses (CursorExpired) is forgotten and the
+job runs again from the start as a full sync, once; anything else fails the job with a message
+staff can act on.
+
+The checkpoint an action yields is a msgspec Struct (`Action.Checkpoint`), stored as JSON in
+SyncJob.checkpoint with the engine's own keys beside its fields. One this release cannot read
+(saved in an older shape) starts the job over.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import time
 import traceback
 from dataclasses import dataclass
 
+import msgspec
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -29,7 +36,14 @@ from integrations.models import IntegrationConfig, IntegrationEvent, SyncJob
 from integrations.services import apps, status, tokens
 from integrations.sync import Counts, save_records
 from providers.base import Action, Page, Provider, SyncRequest
-from providers.errors import GrantRefused, ProviderError, RateLimited, Unauthorized, Unavailable
+from providers.errors import (
+    CursorExpired,
+    GrantRefused,
+    ProviderError,
+    RateLimited,
+    Unauthorized,
+    Unavailable,
+)
 
 from . import events, fanout, lease, outcome, states
 from .dispatch import dispatch
@@ -45,6 +59,11 @@ WAITING_FOR_RUNNING = "Waiting for the sync before it to finish…"
 LOCKED_RETRY_SECONDS = 5
 MAX_TRANSIENT_RETRIES = 6
 MAX_BACKOFF = 60.0
+# The engine's keys in SyncJob.checkpoint, beside the action's fields: the cursor a page of an
+# earlier slice left for the connection, and whether the job already started over after the
+# provider refused its cursor.
+CURSOR_KEY = "_cursor"
+RESTARTED_KEY = "_restarted"
 
 
 @dataclass
@@ -144,14 +163,24 @@ def _work(ctx: Context, keeper: lease.Keeper) -> None:
     counts = Counts.from_json(job.counts)
     transient_failures = 0
     stale_token = False
-    last_cursor = job.checkpoint.get("_cursor")
+    saved = dict(job.checkpoint)
+    last_cursor = saved.pop(CURSOR_KEY, None)
+    restarted = bool(saved.pop(RESTARTED_KEY, False))
+    try:
+        checkpoint = msgspec.convert(saved, ctx.action.Checkpoint)
+    except msgspec.ValidationError as exc:
+        log.info(
+            "integrations.job.checkpoint_discarded",
+            extra={"job_id": str(job.pk), "kind": job.kind, "detail": str(exc)[:300]},
+        )
+        checkpoint, last_cursor, counts = ctx.action.Checkpoint(), None, Counts()
     while True:
         try:
             token = tokens.access_token(config, stale=stale_token)
             client = ctx.provider.sync_client(token)
             request = SyncRequest(
                 params=job.params,
-                checkpoint={k: v for k, v in job.checkpoint.items() if k != "_cursor"},
+                checkpoint=checkpoint,
                 cursor=config.cursors.get(job.kind, {}),
                 settings=config.settings,
                 now=job.started_at,
@@ -161,7 +190,8 @@ def _work(ctx: Context, keeper: lease.Keeper) -> None:
                 counts.add(page_counts)
                 if page.cursor is not None:
                     last_cursor = page.cursor
-                wanted = _save_page(job, page, counts, last_cursor)
+                checkpoint = page.checkpoint
+                wanted = _save_page(job, page, counts, last_cursor, restarted)
                 keeper.touch()
                 transient_failures = 0
                 if keeper.lost:
@@ -173,6 +203,16 @@ def _work(ctx: Context, keeper: lease.Keeper) -> None:
                     _continue_later(job, keeper)
                     return
             break
+        except CursorExpired as exc:
+            if _cancelled_meanwhile(job, counts, exc):
+                return
+            if restarted:
+                # Refused again with no cursor to blame: not something a restart can cure.
+                outcome.fail(job, f"Sync failed: {exc}", str(exc))
+                return
+            restarted = True
+            checkpoint, last_cursor, counts = ctx.action.Checkpoint(), None, Counts()
+            _start_over(ctx, exc)
         except Unauthorized as exc:
             if _cancelled_meanwhile(job, counts, exc):
                 return  # a switch or a disconnect revoked the token this job held
@@ -240,9 +280,37 @@ def _backoff(exc: ProviderError, attempt: int) -> float:
     return random.uniform(0, min(MAX_BACKOFF, 2.0**attempt))  # noqa: S311
 
 
-def _save_page(job: SyncJob, page: Page, counts: Counts, cursor) -> bool:
+def _start_over(ctx: Context, exc: CursorExpired) -> None:
+    """Forget the cursor the provider refused, for this job and the next ones of its kind, and
+    say on the bar that the job starts again as a full sync."""
+    job, config = ctx.job, ctx.config
+    log.info(
+        "integrations.job.cursor_expired",
+        extra={"job_id": str(job.pk), "kind": job.kind, "detail": str(exc)[:300]},
+    )
+    with transaction.atomic():
+        locked = IntegrationConfig.objects.select_for_update().filter(pk=config.pk).first()
+        if locked is not None and job.kind in locked.cursors:
+            locked.cursors = {k: v for k, v in locked.cursors.items() if k != job.kind}
+            locked.save(update_fields=["cursors", "updated_at"])
+    config.cursors = {k: v for k, v in config.cursors.items() if k != job.kind}
+    # Saved at once: a task resuming this job starts over too, and does not start over twice.
+    job.checkpoint, job.counts = {RESTARTED_KEY: True}, Counts().as_json()
+    SyncJob.objects.filter(pk=job.pk).update(checkpoint=job.checkpoint, counts=job.counts)
+    events.note(
+        job,
+        f"{ctx.provider.name} no longer accepts where the last sync stopped: "
+        "syncing everything again.",
+    )
+
+
+def _save_page(job: SyncJob, page: Page, counts: Counts, cursor, restarted: bool) -> bool:
     """Checkpoint a saved page; False when staff asked to cancel the job meanwhile."""
-    job.checkpoint = {**page.checkpoint, "_cursor": cursor} if cursor else dict(page.checkpoint)
+    job.checkpoint = msgspec.to_builtins(page.checkpoint)
+    if cursor:
+        job.checkpoint[CURSOR_KEY] = cursor
+    if restarted:
+        job.checkpoint[RESTARTED_KEY] = True
     job.counts = counts.as_json()
     job.heartbeat_at = timezone.now()
     # A saved page is progress: the job is not one that kills its worker (see recoveries).

@@ -14,6 +14,7 @@ from django.utils import timezone
 from integrations import progress
 from integrations.models import IntegrationConfig, SyncJob
 from integrations.sync import Counts
+from providers.records.tally import Tally
 
 from . import events, fanout, states
 from .states import Stop
@@ -82,7 +83,7 @@ def stopped_summary(job: SyncJob, counts: Counts, reason: str = "Cancelled") -> 
     """ "Cancelled: Sales synced: 1,234 orders (…)" for a job stopped after some work, else
     the reason alone."""
     action = events.action_of(job)
-    if action is None or not any(counts.totals.values()):
+    if action is None or counts.totals == Tally():
         return reason
     return f"{reason}: {action.summary(counts.totals)}"
 

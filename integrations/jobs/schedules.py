@@ -181,30 +181,25 @@ def _run(schedule: Schedule, now: datetime, result: Tick, started: list[SyncJob]
     plan(schedule, config, after=max(now, schedule.next_run_at))
 
 
+SAVED = [*PLANNED, "last_run_at", "last_job", "skipped"]
+
+
 def _save_runs(due: list[Schedule]) -> None:
     """One statement for the batch: Django's bulk_update builds a CASE per field and row,
     which took longer than dispatching the runs themselves."""
     if not due:
         return
-    table = Schedule._meta.db_table
-    params = Schedule._meta.get_field("next_params")
+    now = timezone.now()
+    for schedule in due:
+        schedule.updated_at = now
+    fields = [Schedule._meta.get_field(name) for name in SAVED]
+    assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+    table = connection.ops.quote_name(Schedule._meta.db_table)
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"UPDATE {table} SET next_run_at = %s, next_params = %s, next_covers = %s, "  # noqa: S608 - our own table name
-            "next_zone = %s, last_run_at = %s, last_job_id = %s, skipped = %s, "
-            "updated_at = %s WHERE id = %s",
+            f"UPDATE {table} SET {assignments} WHERE id = %s",  # noqa: S608 - our own names
             [
-                (
-                    s.next_run_at,
-                    params.get_db_prep_value(s.next_params, connection),
-                    s.next_covers,
-                    s.next_zone,
-                    s.last_run_at,
-                    s.last_job_id,
-                    s.skipped,
-                    timezone.now(),
-                    s.pk,
-                )
+                [f.get_db_prep_value(getattr(s, f.attname), connection) for f in fields] + [s.pk]
                 for s in due
             ],
         )

@@ -46,6 +46,8 @@ def request(
         IntegrationConfig.objects.select_for_update().get(pk=config.pk)
         siblings = list(active_for(config).filter(kind=kind).order_by("created_at"))
         for active in siblings:
+            if action.incremental and active.started_at is not None:
+                continue  # it may have read before the change this request is about
             if action.overlaps(active.params, params):
                 return active, False
         for waiting in (job for job in siblings if job.started_at is None):

@@ -90,6 +90,12 @@ def _up_to_date(config: IntegrationConfig) -> bool:
     )
 
 
+def stylesheets() -> list[str]:
+    """The providers' own stylesheets, for their drawer sections."""
+    classes = (registry.provider_class(key) for key in registry.provider_keys())
+    return [cls.stylesheet for cls in classes if cls.stylesheet]
+
+
 def cards(org) -> list[Card]:
     configs = {c.provider: c for c in IntegrationConfig.objects.filter(organization=org)}
     result = [

@@ -11,6 +11,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from importlib import import_module
 
+import msgspec
+
+from providers.records.tally import Tally
+
 # record class name -> "module.function"
 IMPORTERS: dict[str, str] = {
     # providers/records/documents.py
@@ -37,14 +41,13 @@ class Counts:
     deleted: int = 0
     unchanged: int = 0
     skipped: int = 0
-    # Per-type totals for the finishing summary, e.g. {"items": 312, "categories": 14}.
-    totals: dict[str, int] = field(default_factory=dict)
+    # Records received by kind, for the finishing summary (the action's `summary()`).
+    totals: Tally = field(default_factory=Tally)
 
     def add(self, other: Counts) -> None:
         for name in ("created", "updated", "deleted", "unchanged", "skipped"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        for label, value in other.totals.items():
-            self.totals[label] = self.totals.get(label, 0) + value
+        self.totals.add(other.totals)
 
     def as_json(self) -> dict:
         return {
@@ -53,15 +56,16 @@ class Counts:
             "deleted": self.deleted,
             "unchanged": self.unchanged,
             "skipped": self.skipped,
-            "totals": dict(self.totals),
+            "totals": msgspec.to_builtins(self.totals),
         }
 
     @classmethod
     def from_json(cls, data: dict | None) -> Counts:
         data = dict(data or {})
-        totals = data.pop("totals", {}) or {}
+        # Names a Tally does not have (an older release's "new orders") are left out.
+        totals = msgspec.convert(data.pop("totals", None) or {}, Tally)
         known = {k: int(v) for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known, totals=dict(totals))
+        return cls(**known, totals=totals)
 
 
 def importer_for(record) -> callable:

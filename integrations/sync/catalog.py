@@ -27,6 +27,7 @@ from providers.records.catalog import (
     ItemRecord,
     ModifierListRecord,
 )
+from providers.records.tally import Tally
 from sous.catalog import models as catalog
 from sous.catalog.signals import catalog_changed
 
@@ -146,13 +147,13 @@ def _send_changed(organization, source: str, changed: dict[str, list[int]]) -> N
     )
 
 
-def _counts(written: Written, label: str, received: int, *, deleted: int = 0) -> Counts:
+def _counts(written: Written, received: Tally, *, deleted: int = 0) -> Counts:
     return Counts(
         created=len(written.created),
         updated=len(written.updated),
         unchanged=written.unchanged,
         deleted=deleted,
-        totals={label: received},
+        totals=received,
     )
 
 
@@ -169,7 +170,7 @@ def import_categories(organization, source: str, records: list[CategoryRecord]) 
     with transaction.atomic():
         written = upsert_imported(catalog.Category, organization, source, rows, now=now)
         _send_changed(organization, source, {"categories": written.changed})
-    return _counts(written, "categories", len(chosen))
+    return _counts(written, Tally(categories=len(chosen)))
 
 
 def import_images(organization, source: str, records: list[ImageRecord]) -> Counts:
@@ -197,7 +198,7 @@ def import_images(organization, source: str, records: list[ImageRecord]) -> Coun
                 image_url=models.Subquery(url), last_changed_at=now
             )
         _send_changed(organization, source, {"images": written.changed, "items": items})
-    return _counts(written, "images", len(chosen))
+    return _counts(written, Tally(images=len(chosen)))
 
 
 def import_discounts(organization, source: str, records: list[DiscountRecord]) -> Counts:
@@ -217,7 +218,7 @@ def import_discounts(organization, source: str, records: list[DiscountRecord]) -
     with transaction.atomic():
         written = upsert_imported(catalog.Discount, organization, source, rows, now=now)
         _send_changed(organization, source, {"discounts": written.changed})
-    return _counts(written, "discounts", len(chosen))
+    return _counts(written, Tally(discounts=len(chosen)))
 
 
 def _mark_missing_children(model, parent_field: str, parents: list[int], keep: set[str], now):
@@ -277,8 +278,9 @@ def import_modifier_lists(organization, source: str, records: list[ModifierListR
             source,
             {"modifier_lists": lists.changed, "modifiers": modifiers.changed + removed},
         )
-    counts = _counts(lists, "modifier lists", len(chosen), deleted=len(removed))
-    counts.add(_counts(modifiers, "modifiers", sum(len(r.modifiers) for r in chosen.values())))
+    counts = _counts(lists, Tally(modifier_lists=len(chosen)), deleted=len(removed))
+    received = Tally(modifiers=sum(len(r.modifiers) for r in chosen.values()))
+    counts.add(_counts(modifiers, received))
     return counts
 
 
@@ -364,8 +366,9 @@ def import_items(organization, source: str, records: list[ItemRecord]) -> Counts
             source,
             {"items": items.changed, "variations": variations.changed + removed},
         )
-    counts = _counts(items, "items", len(chosen), deleted=len(removed))
-    counts.add(_counts(variations, "variations", sum(len(r.variations) for r in chosen.values())))
+    counts = _counts(items, Tally(items=len(chosen)), deleted=len(removed))
+    received = Tally(variations=sum(len(r.variations) for r in chosen.values()))
+    counts.add(_counts(variations, received))
     return counts
 
 
@@ -435,7 +438,7 @@ def import_deletions(organization, source: str, records: list[CatalogDeletionRec
     for record in records:
         by_kind.setdefault(record.kind, set()).add(record.external_id)
     changed: dict[str, list[int]] = {}
-    counts = Counts(totals={"deleted": 0})
+    counts = Counts()
     with transaction.atomic():
         for kind, external_ids in sorted(by_kind.items()):
             model, label = DELETION_MODELS[kind]
@@ -452,7 +455,7 @@ def import_deletions(organization, source: str, records: list[CatalogDeletionRec
                 is_deleted=True, deleted_at=now, last_changed_at=now
             )
             counts.deleted += len(fresh)
-            counts.totals["deleted"] += len(fresh)
+            counts.totals.catalog_deleted += len(fresh)
             changed.setdefault(label, []).extend(fresh)
             if kind in CHILDREN:
                 child_kind, parent_field = CHILDREN[kind]

@@ -31,6 +31,7 @@ from providers.records.documents import (
     DocumentRemoved,
     DocumentScanFinished,
 )
+from providers.records.tally import Tally
 from sous.documents.models import Document
 from sous.documents.signals import documents_imported
 
@@ -40,7 +41,6 @@ log = logging.getLogger(__name__)
 
 SPOOL_BYTES = 1024 * 1024  # smaller downloads stay in memory on their way to storage
 SWEPT = "no longer in a watched folder"
-KIND_TOTALS = {Document.Kind.RECIPE: "recipes", Document.Kind.INVOICE: "invoices"}
 # Fields a new provider listing can change on an existing document.
 METADATA = (
     "kind",
@@ -209,8 +209,11 @@ def import_files(organization, source: str, records: list[DocumentFile]) -> Coun
         Document.objects.bulk_create(created)
         Document.objects.bulk_update(changed, UPDATED_FIELDS)
         Document.objects.bulk_update(marked, ["last_scan"])
-    counts.totals = _nonzero(
-        new=counts.created, updated=counts.updated, downloaded=len(stored), skipped=counts.skipped
+    counts.totals = Tally(
+        documents_new=counts.created,
+        documents_changed=counts.updated,
+        documents_downloaded=len(stored),
+        documents_skipped=counts.skipped,
     )
     _after_commit(organization, source, [d.pk for d in (*created, *changed)], replaced)
     return counts
@@ -277,10 +280,11 @@ def finish_scan(organization, source: str, records: list[DocumentScanFinished]) 
         organization=organization, source=source, status__in=Document.PRESENT
     )
     by_kind = dict(present.values_list("kind").annotate(n=Count("pk")).values_list("kind", "n"))
-    counts.totals.update({label: by_kind.get(kind, 0) for kind, label in KIND_TOTALS.items()})
-    for record in records:
-        for kind in record.unavailable:
-            counts.totals[f"unavailable:{kind}"] = 1
+    counts.totals.recipes = by_kind.get(Document.Kind.RECIPE, 0)
+    counts.totals.invoices = by_kind.get(Document.Kind.INVOICE, 0)
+    counts.totals.unavailable_folders = tuple(
+        sorted({kind for record in records for kind in record.unavailable})
+    )
     return counts
 
 
@@ -301,7 +305,7 @@ def _remove(organization, source: str, groups: list[tuple[Q, str]]) -> Counts:
             )
             ids += found
     _after_commit(organization, source, ids, [])
-    return Counts(deleted=len(ids), totals=_nonzero(removed=len(ids)))
+    return Counts(deleted=len(ids), totals=Tally(documents_removed=len(ids)))
 
 
 def _after_commit(organization, source: str, ids: list[int], replaced: list[str]) -> None:
@@ -315,7 +319,3 @@ def _after_commit(organization, source: str, ids: list[int], replaced: list[str]
             )
 
     transaction.on_commit(done)
-
-
-def _nonzero(**values: int) -> dict[str, int]:
-    return {k: v for k, v in values.items() if v}

@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from providers.records.sales import OrderRecord
+from providers.records.tally import Tally
 from sous.sales.models import Order, OrderLineItem
 from sous.sales.signals import orders_imported
 
@@ -149,7 +150,7 @@ def import_orders(organization, source: str, records: list[OrderRecord]) -> Coun
         seen = chosen.get(r.external_id)
         if seen is None or is_newer(r.version, r.updated_at, (seen.version, seen.updated_at)):
             chosen[r.external_id] = r
-    counts = Counts(totals={"orders": len(chosen)})
+    counts = Counts(totals=Tally(orders=len(chosen)))
     if not chosen:
         return counts
     with transaction.atomic():
@@ -164,13 +165,9 @@ def import_orders(organization, source: str, records: list[OrderRecord]) -> Coun
         insert_rows(OrderLineItem, LINE_COLUMNS, lines, conflict=["order_id", "uid"])
         counts.created = sum(1 for *_, created in written if created)
         counts.updated = len(written) - counts.created
-        counts.totals.update(
-            {
-                "line items": len(lines),
-                "new orders": counts.created,
-                "changed orders": counts.updated,
-            }
-        )
+        counts.totals.line_items = len(lines)
+        counts.totals.orders_new = counts.created
+        counts.totals.orders_changed = counts.updated
         order_ids = [pk for pk, _, _ in written]
         if order_ids:
             transaction.on_commit(

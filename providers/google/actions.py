@@ -6,10 +6,11 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 
 from providers.base import Action, InvalidParams, Page, SyncRequest
+from providers.records.tally import Tally
 from providers.schedules import Every
 
 from .client import GoogleClient
-from .drive import KINDS, DriveScan, plural, watched_folders
+from .drive import KINDS, DriveScan, ScanCheckpoint, plural, watched_folders
 
 
 class ScanDrive(Action):
@@ -22,7 +23,8 @@ class ScanDrive(Action):
         "Imports every file in your Recipes and Invoices folders and their subfolders. "
         "Later scans only fetch what changed."
     )
-    template = "integrations/actions/google_scan.html"
+    template = "google/scan.html"
+    incremental = True
     # While folders are watched (an incremental scan reads only Drive's changes).
     schedule = Every(
         default=15,
@@ -30,6 +32,7 @@ class ScanDrive(Action):
         applies=lambda settings: bool(watched_folders(settings)),
         idle="Starts once a Recipes or Invoices folder is chosen.",
     )
+    Checkpoint = ScanCheckpoint
 
     def validate(self, data: Mapping[str, str], *, settings: dict, now: datetime) -> dict:
         if not watched_folders(settings):
@@ -39,23 +42,21 @@ class ScanDrive(Action):
     def pages(self, client: GoogleClient, request: SyncRequest) -> Iterator[Page]:
         return DriveScan(client, request).pages()
 
-    def summary(self, totals: dict[str, int]) -> str:
+    def summary(self, tally: Tally) -> str:
         """ "Drive scanned: 42 recipes, 118 invoices (7 new)"."""
-        found = ", ".join(
-            plural(totals.get(label.lower(), 0), label.lower()[:-1]) for label in KINDS.values()
-        )
-        notes = [f"{totals.get('new', 0):,} new"]
+        found = f"{plural(tally.recipes, 'recipe')}, {plural(tally.invoices, 'invoice')}"
+        notes = [f"{tally.documents_new:,} new"]
         notes += [
-            f"{totals[name]:,} {word}"
-            for name, word in (
-                ("updated", "changed"),
-                ("removed", "removed"),
-                ("skipped", "skipped"),
+            f"{count:,} {word}"
+            for count, word in (
+                (tally.documents_changed, "changed"),
+                (tally.documents_removed, "removed"),
+                (tally.documents_skipped, "skipped"),
             )
-            if totals.get(name)
+            if count
         ]
         text = f"Drive scanned: {found} ({', '.join(notes)})"
         for kind, label in KINDS.items():
-            if totals.get(f"unavailable:{kind}"):
+            if kind in tally.unavailable_folders:
                 text += f". {label} folder no longer available, pick another"
         return text

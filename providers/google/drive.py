@@ -11,10 +11,12 @@ A scan has two ways to learn what is in the watched folders:
   removed (the importer only touches documents it has), folders moving in are crawled,
   folders leaving take their documents with them.
 
-A refused changes token, or watched folders that differ from the ones the cursor was built
-for, means a full crawl. The scan's whole state is JSON (`Page.checkpoint`), so a redelivered
+Watched folders that differ from the ones the cursor was built for mean a full crawl. So does
+a changes token Google refuses (its tokens do not expire, reference pack §2.3, but a garbled
+or foreign one is refused): the scan raises CursorExpired and the engine runs it again with no
+cursor. The scan's whole state is a `ScanCheckpoint`, saved after each page, so a redelivered
 task resumes where the last page stopped; the cursor (`Page.cursor`, kept on the connection)
-is the token plus the folder map.
+is a `ScanCursor`: the token plus the folder map.
 
 Content is never downloaded here: each record carries a `DriveContent` that the importer
 calls only for files it has no copy of (new, or a changed checksum / modified time).
@@ -23,6 +25,7 @@ calls only for files it has no copy of (new, or a changed checksum / modified ti
 from __future__ import annotations
 
 import copy
+import enum
 import logging
 import mimetypes
 import uuid
@@ -30,8 +33,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from providers.base import Page, Progress, SyncRequest
-from providers.errors import ApiError, NotFound, RateLimited, Unauthorized
+import msgspec
+
+from providers.base import Checkpoint, Page, Progress, SyncRequest
+from providers.errors import ApiError, CursorExpired, NotFound, RateLimited, Unauthorized
 from providers.records.documents import (
     ContentUnavailable,
     DocumentFile,
@@ -59,7 +64,6 @@ CHANGE_FIELDS = (
 FOLDER_FIELDS = "id,name,mimeType,parents,driveId,trashed"
 PAGE_SIZE = 100  # files.list and changes.list: one page of records per request
 PARENTS_PER_QUERY = 10  # folders listed together: "('a' in parents or 'b' in parents ...)"
-STATE_VERSION = 1
 MAX_DEPTH = 64  # folder chains deeper than this are cut (and cycles cannot hang us)
 
 # Docs Editors files have no bytes of their own: files.export converts them (§2.2).
@@ -256,167 +260,214 @@ class FolderPaths:
 # --- the scan ---------------------------------------------------------------------------------
 
 
-class DriveScan:
-    """One Scan Now job's pages. See the module docstring for the two modes.
+class Phase(enum.Enum):
+    """Where a scan is: it begins, reads the changes feed (incremental scans), lists folders,
+    and is done."""
 
-    State (JSON, saved as the checkpoint after each page):
-        phase: "changes" | "crawl" | "done"; mode: "full" | "changes"
-        scan: the full crawl's id ("" when incremental), for the importer's sweep
-        token: the changes feed position (full: taken before the crawl; changes: next page)
-        watch: {kind: folder id} as the settings were when the scan began
-        roots: {kind: {id, path, ancestors, missing}}
-        folders: {folder id: [parent id, name, kind, shared drive id]} under the roots
-        queue / batch / page: folders waiting to be listed, being listed, and the listing's
-            next page token
-        stats: {folders, files, changes, downloaded} for the progress line
-    """
+    BEGIN = "begin"
+    CHANGES = "changes"
+    CRAWL = "crawl"
+    DONE = "done"
+
+
+class Root(msgspec.Struct, forbid_unknown_fields=True):
+    """A watched folder, as the scan found it."""
+
+    id: str
+    path: str = ""  # "My Drive / Kitchen / Recipes"
+    ancestors: list[str] = []  # the folders above it, top first
+    missing: bool = True  # trashed, deleted or no longer readable
+
+
+class Folder(msgspec.Struct, array_like=True, forbid_unknown_fields=True):
+    """A folder under a watched folder, stored as a short list: a map can hold thousands."""
+
+    parent: str | None  # None for a watched folder itself
+    name: str
+    kind: str  # the watched folder's kind (KINDS)
+    drive: str | None  # the shared drive it is in; None in My Drive
+
+
+class Stats(msgspec.Struct, forbid_unknown_fields=True):
+    """What the progress line counts."""
+
+    folders: int = 0
+    files: int = 0
+    changes: int = 0
+    downloaded: int = 0
+
+
+class ScanCheckpoint(Checkpoint):
+    """A scan's whole state: what it has found so far and where its listing stands."""
+
+    phase: Phase = Phase.BEGIN
+    incremental: bool = False  # reading the changes feed, not crawling everything
+    scan: str = ""  # the full crawl's id ("" when incremental), for the importer's sweep
+    token: str = ""  # changes feed position (full: taken before the crawl; else: next page)
+    watch: dict[str, str] = {}  # {kind: folder id} as the settings were when the scan began
+    roots: dict[str, Root] = {}  # by kind
+    folders: dict[str, Folder] = {}  # by id: every folder under the roots
+    queue: list[str] = []  # folders waiting to be listed
+    batch: list[str] = []  # folders being listed together
+    page: str | None = None  # that listing's next page token
+    stats: Stats = msgspec.field(default_factory=Stats)
+
+
+class ScanCursor(msgspec.Struct):
+    """What a scan leaves for the next one: the changes feed position and what it covered
+    (settings may change while a scan runs: then the next scan sees the difference and
+    crawls afresh)."""
+
+    token: str
+    watch: dict[str, str]
+    roots: dict[str, Root]
+    folders: dict[str, Folder]
+
+
+class DriveScan:
+    """One Scan Now job's pages. See the module docstring for the two modes."""
 
     def __init__(self, client: GoogleClient, request: SyncRequest) -> None:
         self.client = client
         self.watch = watched_folders(request.settings)
         self.cursor = request.cursor or {}
-        self.state: dict = copy.deepcopy(request.checkpoint) if request.checkpoint else {}
+        # Changed as the scan goes; each page carries a copy.
+        self.state: ScanCheckpoint = copy.deepcopy(request.checkpoint)
         self.paths = FolderPaths(client)
 
     # -- driving
 
     def pages(self) -> Iterator[Page]:
-        state = self.state if self.state.get("v") == STATE_VERSION else self._begin()
-        self.state = state
-        if state["phase"] == "done":
+        if self.state.phase is Phase.BEGIN:
+            self.state = self._begin()
+        state = self.state
+        if state.phase is Phase.DONE:
             return  # a redelivered task after the last page: the engine keeps its cursor
-        if state["phase"] == "changes":
+        if state.phase is Phase.CHANGES:
             yield from self._changes(state)
         yield from self._crawl(state)
-        state["phase"] = "done"
-        unavailable = tuple(k for k, root in state["roots"].items() if root.get("missing"))
+        state.phase = Phase.DONE
+        unavailable = tuple(kind for kind, root in state.roots.items() if root.missing)
+        cursor = ScanCursor(
+            token=state.token, watch=state.watch, roots=state.roots, folders=state.folders
+        )
         yield Page(
-            records=[DocumentScanFinished(scan=state["scan"], unavailable=unavailable)],
+            records=[DocumentScanFinished(scan=state.scan, unavailable=unavailable)],
             checkpoint=copy.deepcopy(state),
             progress=self._progress(state),
-            cursor={
-                "v": STATE_VERSION,
-                "token": state["token"],
-                # What this scan covered (settings may have changed since it started: then
-                # the next scan sees the difference and crawls afresh).
-                "watch": state["watch"],
-                "roots": state["roots"],
-                "folders": state["folders"],
-            },
+            cursor=msgspec.to_builtins(cursor),
         )
 
-    def _begin(self) -> dict:
-        cursor = self.cursor
-        if (
-            cursor.get("v") == STATE_VERSION
-            and cursor.get("token")
-            and cursor.get("watch") == self.watch
-        ):
-            return self._state(
-                "changes", token=cursor["token"], roots=cursor["roots"], folders=cursor["folders"]
+    def _begin(self) -> ScanCheckpoint:
+        cursor = self._last_cursor()
+        if cursor is not None and cursor.token and cursor.watch == self.watch:
+            return ScanCheckpoint(
+                phase=Phase.CHANGES,
+                incremental=True,
+                token=cursor.token,
+                watch=dict(self.watch),
+                roots=cursor.roots,
+                folders=cursor.folders,
             )
         return self._full_state()
 
-    def _state(self, mode: str, **values) -> dict:
-        state = {
-            "v": STATE_VERSION,
-            "mode": mode,
-            "phase": "changes" if mode == "changes" else "crawl",
-            "scan": "" if mode == "changes" else uuid.uuid4().hex,
-            "token": "",
-            "roots": {},
-            "folders": {},
-            "queue": [],
-            "batch": [],
-            "page": None,
-            "stats": {"folders": 0, "files": 0, "changes": 0, "downloaded": 0},
-            "watch": dict(self.watch),
-        }
-        state.update(copy.deepcopy(values))
-        return state
+    def _last_cursor(self) -> ScanCursor | None:
+        if not self.cursor:
+            return None
+        try:
+            return msgspec.convert(self.cursor, ScanCursor)
+        except msgspec.ValidationError:
+            # Left in a shape this release does not read: the scan crawls everything instead.
+            log.info("google.scan.cursor_unreadable")
+            return None
 
-    def _full_state(self) -> dict:
+    def _full_state(self) -> ScanCheckpoint:
         # The start token comes first: changes made while we crawl are replayed next time.
-        state = self._state("full", token=self.client.start_page_token())
+        state = ScanCheckpoint(
+            phase=Phase.CRAWL,
+            scan=uuid.uuid4().hex,
+            token=self.client.start_page_token(),
+            watch=dict(self.watch),
+        )
         for kind, folder_id in self.watch.items():
-            state["roots"][kind] = {"id": folder_id, "path": "", "ancestors": [], "missing": True}
+            state.roots[kind] = Root(id=folder_id)
             self._add_root(state, kind)
         return state
 
-    def _add_root(self, state: dict, kind: str) -> bool:
+    def _add_root(self, state: ScanCheckpoint, kind: str) -> bool:
         """Resolve a watched folder (its path may have changed) and queue it for listing."""
-        root = state["roots"][kind]
+        root = state.roots[kind]
         try:
-            folder = self.paths.folder(root["id"])
+            folder = self.paths.folder(root.id)
         except ApiError as exc:
             if not refused(exc):
                 raise
             folder = None
         if folder is None or folder.trashed or not folder.is_folder:
-            root["missing"] = True
+            root.missing = True
             log.info("google.scan.folder_unavailable", extra={"kind": kind})
             return False
         chain = self.paths.chain(folder)
-        root.update(
+        state.roots[kind] = Root(
             id=folder.id,
             path=" / ".join([self.paths.label(chain[0]), *(f.name for f in chain[1:])]),
             ancestors=[f.id for f in chain[:-1]],
             missing=False,
         )
-        state["folders"][folder.id] = [None, folder.name, kind, folder.drive_id]
-        state["queue"].append(folder.id)
+        state.folders[folder.id] = Folder(None, folder.name, kind, folder.drive_id)
+        state.queue.append(folder.id)
         return True
 
-    def _emit(self, state: dict, records: list) -> Iterator[Page]:
-        downloaded = state["stats"]["downloaded"]
+    def _emit(self, state: ScanCheckpoint, records: list) -> Iterator[Page]:
+        downloaded = state.stats.downloaded
         yield Page(records, checkpoint=copy.deepcopy(state), progress=self._progress(state))
-        if state["stats"]["downloaded"] != downloaded:
+        if state.stats.downloaded != downloaded:
             # The importer downloaded this page's new files after the page was yielded: an
             # empty page carries the true count to the progress bar (and the checkpoint).
             yield Page([], checkpoint=copy.deepcopy(state), progress=self._progress(state))
 
-    def _progress(self, state: dict) -> Progress:
-        stats = state["stats"]
+    def _progress(self, state: ScanCheckpoint) -> Progress:
+        stats = state.stats
         parts = [
-            f"{plural(stats['folders'], 'folder')} and {plural(stats['files'], 'file')} scanned",
-            f"{stats['downloaded']:,} downloaded",
+            f"{plural(stats.folders, 'folder')} and {plural(stats.files, 'file')} scanned",
+            f"{stats.downloaded:,} downloaded",
         ]
-        if state["mode"] == "changes":
-            parts.insert(0, plural(stats["changes"], "change") + " checked")
-        return Progress(done=stats["files"], total=None, unit="files", message=" · ".join(parts))
+        if state.incremental:
+            parts.insert(0, plural(stats.changes, "change") + " checked")
+        return Progress(done=stats.files, total=None, unit="files", message=" · ".join(parts))
 
     def _downloaded(self) -> None:
-        self.state["stats"]["downloaded"] += 1
+        self.state.stats.downloaded += 1
 
     # -- full listing (the whole crawl, or the subtrees an incremental scan must list)
 
-    def _crawl(self, state: dict) -> Iterator[Page]:
-        folders = state["folders"]
-        roots = {root["id"] for root in state["roots"].values()}
-        while state["queue"] or state["batch"]:
-            if not state["batch"]:
-                queue = [f for f in state["queue"] if f in folders]
+    def _crawl(self, state: ScanCheckpoint) -> Iterator[Page]:
+        folders = state.folders
+        roots = {root.id for root in state.roots.values()}
+        while state.queue or state.batch:
+            if not state.batch:
+                queue = [f for f in state.queue if f in folders]
                 if not queue:
-                    state["queue"] = []
+                    state.queue = []
                     break
-                drive = folders[queue[0]][3]
-                batch = [f for f in queue if folders[f][3] == drive][:PARENTS_PER_QUERY]
-                state["batch"], state["page"] = batch, None
-                state["queue"] = [f for f in queue if f not in batch]
-            batch = state["batch"]
+                drive = folders[queue[0]].drive
+                batch = [f for f in queue if folders[f].drive == drive][:PARENTS_PER_QUERY]
+                state.batch, state.page = batch, None
+                state.queue = [f for f in queue if f not in batch]
+            batch = state.batch
             query = " or ".join(f"{quoted(f)} in parents" for f in batch)
             try:
                 listing = self.client.list_files(
                     f"({query}) and trashed = false",
                     fields=LIST_FIELDS,
                     page_size=PAGE_SIZE,
-                    page_token=state["page"],
-                    drive_id=folders[batch[0]][3],
+                    page_token=state.page,
+                    drive_id=folders[batch[0]].drive,
                 )
             except ApiError as exc:
-                if state["page"] and refused(exc) and exc.status == 400:
+                if state.page and refused(exc) and exc.status == 400:
                     # Page tokens last hours, not forever (§2.1): list this batch again.
-                    state["page"] = None
+                    state.page = None
                     continue
                 raise
             records = []
@@ -428,22 +479,24 @@ class DriveScan:
                     if file.id in roots:
                         continue  # another watched folder inside this one: it has its own kind
                     if file.id not in folders:
-                        state["queue"].append(file.id)
-                    folders[file.id] = [parent, file.name, folders[parent][2], file.drive_id]
+                        state.queue.append(file.id)
+                    folders[file.id] = Folder(
+                        parent, file.name, folders[parent].kind, file.drive_id
+                    )
                 else:
                     records.append(self._record(state, file, parent))
-            state["page"] = listing.next_page_token
-            if not state["page"]:
-                state["stats"]["folders"] += len(batch)
-                state["batch"] = []
+            state.page = listing.next_page_token
+            if not state.page:
+                state.stats.folders += len(batch)
+                state.batch = []
             yield from self._emit(state, records)
 
-    def _record(self, state: dict, file: schemas.DriveFile, parent: str) -> DocumentFile:
-        state["stats"]["files"] += 1
+    def _record(self, state: ScanCheckpoint, file: schemas.DriveFile, parent: str) -> DocumentFile:
+        state.stats.files += 1
         content, skip = plan_content(self.client, file, self._downloaded)
         return DocumentFile(
             external_id=file.id,
-            kind=state["folders"][parent][2],
+            kind=state.folders[parent].kind,
             name=file.name,
             folder_id=parent,
             folder_path=self._folder_path(state, parent),
@@ -457,37 +510,36 @@ class DriveScan:
             revision=revision(file),
             content=content,
             skip_reason=skip,
-            scan=state["scan"],
+            scan=state.scan,
         )
 
-    def _folder_path(self, state: dict, folder_id: str) -> str:
-        folders, names = state["folders"], []
+    def _folder_path(self, state: ScanCheckpoint, folder_id: str) -> str:
+        folders, names = state.folders, []
         current = folder_id
         for _ in range(MAX_DEPTH):
-            parent, name, kind, _drive = folders[current]
-            if parent is None or parent not in folders:
-                root = state["roots"].get(kind) or {}
-                top = root.get("path") if root.get("id") == current else name
-                return " / ".join([top or name, *reversed(names)])
-            names.append(name)
-            current = parent
+            folder = folders[current]
+            if folder.parent is None or folder.parent not in folders:
+                root = state.roots.get(folder.kind)
+                top = root.path if root is not None and root.id == current else folder.name
+                return " / ".join([top or folder.name, *reversed(names)])
+            names.append(folder.name)
+            current = folder.parent
         return " / ".join(reversed(names))
 
     # -- incremental (the changes feed)
 
-    def _changes(self, state: dict) -> Iterator[Page]:
+    def _changes(self, state: ScanCheckpoint) -> Iterator[Page]:
         while True:
             try:
                 listing = self.client.list_changes(
-                    state["token"], fields=CHANGE_FIELDS, page_size=PAGE_SIZE
+                    state.token, fields=CHANGE_FIELDS, page_size=PAGE_SIZE
                 )
             except ApiError as exc:
                 if not refused(exc):
                     raise
-                log.info("google.scan.changes_token_refused", extra={"status": exc.status})
-                state.clear()
-                state.update(self._full_state())
-                return
+                raise CursorExpired(
+                    f"Google refused the changes token: {exc}", provider="google"
+                ) from exc
             records: list = []
             is_folder = [self._about_folder(state, change) for change in listing.changes]
             # Folders first, so files of a folder that moved in on this page land inside it.
@@ -497,31 +549,31 @@ class DriveScan:
             for change, folder in zip(listing.changes, is_folder, strict=True):
                 if not folder:
                     self._file_changed(state, change, records)
-            state["stats"]["changes"] += len(listing.changes)
+            state.stats.changes += len(listing.changes)
             if listing.next_page_token:
-                state["token"] = listing.next_page_token
+                state.token = listing.next_page_token
             else:
-                state["token"] = listing.new_start_page_token or state["token"]
-                state["phase"] = "crawl"
+                state.token = listing.new_start_page_token or state.token
+                state.phase = Phase.CRAWL
             yield from self._emit(state, records)
-            if state["phase"] != "changes":
+            if state.phase is not Phase.CHANGES:
                 return
 
-    def _about_folder(self, state: dict, change: schemas.Change) -> bool:
+    def _about_folder(self, state: ScanCheckpoint, change: schemas.Change) -> bool:
         if change.file is not None:
             return change.file.is_folder
-        return change.file_id in state["folders"] or any(
-            change.file_id == root["id"] or change.file_id in root["ancestors"]
-            for root in state["roots"].values()
+        return change.file_id in state.folders or any(
+            change.file_id == root.id or change.file_id in root.ancestors
+            for root in state.roots.values()
         )
 
-    def _folder_changed(self, state: dict, change: schemas.Change, records: list) -> None:
+    def _folder_changed(self, state: ScanCheckpoint, change: schemas.Change, records: list) -> None:
         folder_id, file = change.file_id, change.file
-        folders = state["folders"]
+        folders = state.folders
         touched = [
             kind
-            for kind, root in state["roots"].items()
-            if folder_id == root["id"] or folder_id in root["ancestors"]
+            for kind, root in state.roots.items()
+            if folder_id == root.id or folder_id in root.ancestors
         ]
         if touched:
             # A watched folder (or a folder above it) was renamed, moved, trashed, restored
@@ -540,31 +592,31 @@ class DriveScan:
                 reason = REMOVED if gone else (TRASHED if file.trashed else MOVED_OUT)
                 records.append(DocumentFolderRemoved(tuple(ids), reason))
             return
-        entry = [parent, file.name, folders[parent][2], file.drive_id]
+        entry = Folder(parent, file.name, folders[parent].kind, file.drive_id)
         if known != entry:
             # New in the watched folders, renamed, or moved within them: list it (again).
             if known is not None:
                 for below in self._subtree(folders, folder_id)[1:]:
                     folders.pop(below, None)
             folders[folder_id] = entry
-            state["queue"].append(folder_id)
+            state.queue.append(folder_id)
 
-    def _reroot(self, state: dict, kind: str, records: list) -> None:
-        folders = state["folders"]
-        mine = [f for f, entry in folders.items() if entry[2] == kind]
+    def _reroot(self, state: ScanCheckpoint, kind: str, records: list) -> None:
+        folders = state.folders
+        mine = [f for f, folder in folders.items() if folder.kind == kind]
         for folder_id in mine:
             folders.pop(folder_id)
-        was_missing = state["roots"][kind].get("missing")
+        was_missing = state.roots[kind].missing
         self.paths.forget()
         if not self._add_root(state, kind) and mine and not was_missing:
             records.append(DocumentFolderRemoved(tuple(mine), FOLDER_GONE))
 
-    def _file_changed(self, state: dict, change: schemas.Change, records: list) -> None:
+    def _file_changed(self, state: ScanCheckpoint, change: schemas.Change, records: list) -> None:
         file = change.file
         if change.removed or file is None:
             records.append(DocumentRemoved(change.file_id, REMOVED))
             return
-        parent = next((p for p in file.parents if p in state["folders"]), None)
+        parent = next((p for p in file.parents if p in state.folders), None)
         if file.trashed:
             records.append(DocumentRemoved(file.id, TRASHED))
         elif parent is None:
@@ -573,11 +625,11 @@ class DriveScan:
             records.append(self._record(state, file, parent))
 
     @staticmethod
-    def _subtree(folders: dict, top: str) -> list[str]:
+    def _subtree(folders: dict[str, Folder], top: str) -> list[str]:
         """`top` and every folder below it in the map."""
-        children: dict[str, list[str]] = {}
-        for folder_id, entry in folders.items():
-            children.setdefault(entry[0], []).append(folder_id)
+        children: dict[str | None, list[str]] = {}
+        for folder_id, folder in folders.items():
+            children.setdefault(folder.parent, []).append(folder_id)
         found, stack = [], [top]
         while stack:
             current = stack.pop()

@@ -43,7 +43,7 @@ def read_choice(value: str, account_id: str) -> dict:
 
 
 def folders(client: GoogleClient, params: Mapping[str, str], account_id: str) -> dict:
-    """Data for integrations/providers/google/folders.html."""
+    """Data for google/folders.html (this package's templates)."""
 
     def _entry(file: schemas.DriveFile, path: str, name: str | None = None) -> dict:
         folder = {"id": file.id, "name": name or file.name, "path": path, "drive_id": file.drive_id}

@@ -34,6 +34,7 @@ class GoogleProvider(Provider):
     key = "google"
     name = "Google"
     tagline = "Drive — Recipes & Invoices"
+    stylesheet = "google/google.css"
     settings_prefix = "GOOGLE"
     # drive.readonly lets us crawl folders staff pick; it is a *restricted* scope, so production
     # use needs Google's verification (reference README §2.6). openid/email/profile give

@@ -1,9 +1,10 @@
 """What a sync imported, by kind of record: the importers fill a `Tally`, and an action's
 finishing summary reads it ("Catalog synced: 312 items, 14 categories, 9 modifier lists").
 
-These count records received, not rows written (`integrations.sync.Counts` holds those): a
-catalog read again says "312 items" even when nothing changed. A job keeps its tally as JSON
-(SyncJob.counts), zeros left out; names it does not know are ignored when it is read back.
+It counts records received by kind (a catalog read again still says "312 items"), and what
+became of them where a summary says so ("7 new"); `integrations.sync.Counts` holds the rows
+written. A job keeps its tally as JSON (SyncJob.counts), zeros left out; names a Tally does
+not have are ignored when it is read back.
 
 Example, one page of a Sales sync:
 
@@ -16,6 +17,8 @@ import msgspec
 
 
 class Tally(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """What one page, or one whole job, imported (see the module docstring)."""
+
     # Catalog: objects received, by type, and objects the provider deleted that Sous had.
     categories: int = 0
     images: int = 0

@@ -7,14 +7,18 @@ run reads everything; later runs pass `begin_time` = the `latest_time` Square ga
 successful run (README §6: Square's clock, never ours) and add a pass for nested variations and
 modifiers deleted on their own. Deleted objects (`include_deleted_objects`) become deletion
 records: Sous marks them deleted and keeps them.
+
+Square documents no expiry for `begin_time` (README §6), but refuses one it cannot read: that
+raises CursorExpired, and the engine runs the job again as a full sync.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterator
 
-from providers.base import Action, Page, Progress, SyncRequest
-from providers.errors import ApiError
+from providers.base import Action, Checkpoint, Page, Progress, SyncRequest
+from providers.errors import ApiError, CursorExpired
 from providers.records.catalog import (
     CatalogDeletionRecord,
     CategoryRecord,
@@ -26,19 +30,30 @@ from providers.records.catalog import (
     ModifierRecord,
     VariationRecord,
 )
+from providers.records.tally import Tally
 from providers.schedules import Every
 
 from . import schemas
 from .client import SquareClient
 from .prefetch import ahead
 
-# Passes in dependency order; the last one only on incremental runs (see module docstring).
-PASSES = (
-    ("IMAGE", "CATEGORY", "MODIFIER_LIST", "DISCOUNT"),
-    ("ITEM",),
-)
-NESTED_DELETIONS = ("ITEM_VARIATION", "MODIFIER")
-PASS_NAMES = {PASSES[0]: "menu structure", PASSES[1]: "items", NESTED_DELETIONS: "deletions"}
+
+class Pass(enum.Enum):
+    """The passes of a run, in dependency order (see the module docstring)."""
+
+    STRUCTURE = "structure"
+    ITEMS = "items"
+    DELETIONS = "deletions"  # nested objects deleted on their own: incremental runs only
+
+
+FULL_RUN = (Pass.STRUCTURE, Pass.ITEMS)
+INCREMENTAL_RUN = (Pass.STRUCTURE, Pass.ITEMS, Pass.DELETIONS)
+TYPES_BY_PASS = {
+    Pass.STRUCTURE: ("IMAGE", "CATEGORY", "MODIFIER_LIST", "DISCOUNT"),
+    Pass.ITEMS: ("ITEM",),
+    Pass.DELETIONS: ("ITEM_VARIATION", "MODIFIER"),
+}
+PASS_NAMES = {Pass.STRUCTURE: "menu structure", Pass.ITEMS: "items", Pass.DELETIONS: "deletions"}
 KINDS = {
     "CATEGORY": "category",
     "IMAGE": "image",
@@ -172,57 +187,73 @@ def _plural(count: int, word: str) -> str:
     return f"{count:,} {plural}"
 
 
+class CatalogCheckpoint(Checkpoint):
+    """A run's passes and `begin_time` are fixed on its first page, so a resumed run asks
+    Square the same questions even if another run has moved the connection's cursor since."""
+
+    passes: tuple[Pass, ...] = ()  # () until the first page
+    begin: str | None = None  # the `begin_time` of every pass; None reads the whole catalog
+    index: int = 0  # the pass under way, in `passes` (len(passes): finished)
+    page: str | None = None  # Square's cursor within that pass
+    latest: str | None = None  # Square's `latest_time` on the run's first answer
+    objects: int = 0  # records read so far
+
+
 class CatalogAction(Action):
     key = "catalog"
     label = "Catalog sync"
     description = "Categories, items and their variations, modifier lists and discounts."
-    template = "integrations/actions/square_catalog.html"
+    template = "square/catalog.html"
+    incremental = True
     schedule = Every(
         default=60,
         choices=((15, "15 min"), (30, "30 min"), (60, "hour"), (180, "3 hours"), (1440, "day")),
     )
+    Checkpoint = CatalogCheckpoint
 
-    def summary(self, totals: dict[str, int]) -> str:
+    def summary(self, tally: Tally) -> str:
         # An hourly or repeated sync usually finds nothing: "0 items" would read as an empty menu.
-        if not any(totals.get(k) for k in ("items", "categories", "modifier lists", "deleted")):
+        if not (tally.items or tally.categories or tally.modifier_lists or tally.catalog_deleted):
             return "Catalog up to date: nothing new or changed in Square"
         text = (
-            f"Catalog synced: {_plural(totals.get('items', 0), 'item')}, "
-            f"{_plural(totals.get('categories', 0), 'category')}, "
-            f"{_plural(totals.get('modifier lists', 0), 'modifier list')}"
+            f"Catalog synced: {_plural(tally.items, 'item')}, "
+            f"{_plural(tally.categories, 'category')}, "
+            f"{_plural(tally.modifier_lists, 'modifier list')}"
         )
-        deleted = totals.get("deleted", 0)
+        deleted = tally.catalog_deleted
         return f"{text}, {deleted:,} deleted" if deleted else text
 
     def pages(self, client: SquareClient, request: SyncRequest) -> Iterator[Page]:
         return ahead(self._pages(client, request))
 
     def _pages(self, client: SquareClient, request: SyncRequest) -> Iterator[Page]:
-        checkpoint = dict(request.checkpoint)
-        if "begin" in checkpoint:
-            begin = checkpoint["begin"]  # fixed on the first page: a resume asks the same
-        else:
+        at: CatalogCheckpoint = request.checkpoint
+        if not at.passes:
             begin = (request.cursor or {}).get("latest_time")
-        passes = [*PASSES, NESTED_DELETIONS] if begin else list(PASSES)
-        latest = checkpoint.get("latest")
-        objects = int(checkpoint.get("objects", 0))
-        cursor = checkpoint.get("cursor")
-        for index in range(int(checkpoint.get("pass", 0)), len(passes)):
-            types = passes[index]
+            at = CatalogCheckpoint(passes=INCREMENTAL_RUN if begin else FULL_RUN, begin=begin)
+        passes, begin, latest, objects, cursor = at.passes, at.begin, at.latest, at.objects, at.page
+        for index in range(at.index, len(passes)):
+            current = passes[index]
             while True:
                 try:
                     response = client.search_catalog(
-                        object_types=list(types), cursor=cursor, begin_time=begin
+                        object_types=list(TYPES_BY_PASS[current]), cursor=cursor, begin_time=begin
                     )
                 except ApiError as exc:
+                    if exc.field == "begin_time":
+                        raise CursorExpired(
+                            f"Square refused the last sync's begin_time: {exc}", provider="square"
+                        ) from exc
                     if exc.code != "INVALID_CURSOR" or not cursor:
                         raise
-                    cursor = None  # an expired cursor: read this pass again (idempotent)
+                    # A stale page cursor (README §3), not the run's begin_time: read this
+                    # pass again (idempotent).
+                    cursor = None
                     continue
                 if latest is None and response.latest_time is not None:
                     # The catalog's time when this run began; the next run starts after it.
                     latest = response.latest_time
-                if types == NESTED_DELETIONS:
+                if current is Pass.DELETIONS:
                     # Live nested objects came with their parents; only lone deletions count.
                     found = [_deletion(o) for o in response.objects if o.is_deleted]
                 else:
@@ -230,15 +261,22 @@ class CatalogAction(Action):
                 records = [r for r in found if r is not None]
                 objects += len(records)
                 cursor = response.cursor
-                position = {"pass": index, "cursor": cursor} if cursor else {"pass": index + 1}
+                done = index if cursor else index + 1
                 yield Page(
                     records=records,
-                    checkpoint={"begin": begin, "latest": latest, "objects": objects, **position},
+                    checkpoint=CatalogCheckpoint(
+                        passes=passes,
+                        begin=begin,
+                        index=done,
+                        page=cursor,
+                        latest=latest,
+                        objects=objects,
+                    ),
                     progress=Progress(
-                        done=position["pass"],
+                        done=done,
                         total=len(passes),
                         unit="steps",
-                        message=f"{objects:,} objects · {PASS_NAMES[types]}",
+                        message=f"{objects:,} objects · {PASS_NAMES[current]}",
                     ),
                     cursor={"latest_time": latest} if latest else None,
                 )

@@ -49,14 +49,16 @@ PLAIN_AUTH_ERRORS = {
 
 
 def raise_for_response(response: requests.Response) -> None:
-    """Square's v2 error body: {"errors": [{"category", "code", "detail"}]} (README §2)."""
+    """Square's v2 error body: {"errors": [{"category", "code", "detail", "field"}]}
+    (README §2; `field` is optional: the request field at fault)."""
     status = response.status_code
     if status < 400:
         return
-    code, detail = "", ""
+    code, detail, field = "", "", ""
     try:
         first = (response.json().get("errors") or [{}])[0]
         code, detail = str(first.get("code", "")), str(first.get("detail", ""))
+        field = str(first.get("field") or "")
     except (ValueError, AttributeError):
         detail = excerpt(response.text)
     if status == 429:
@@ -81,6 +83,7 @@ def raise_for_response(response: requests.Response) -> None:
         provider="square",
         status=status,
         code=code,
+        field=field,
     )
 
 

@@ -27,6 +27,7 @@ class SquareProvider(Provider):
     key = "square"
     name = "Square"
     tagline = "Point of Sale & Catalog"
+    stylesheet = "square/square.css"
     settings_prefix = "SQUARE"
     # Exactly what the catalog and sales syncs read (reference README §3).
     scopes = ("MERCHANT_PROFILE_READ", "ITEMS_READ", "ORDERS_READ")

@@ -20,15 +20,18 @@ checkpoint, so a resumed job repeats exactly the queries it began with.
 from __future__ import annotations
 
 import calendar
+import enum
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+import msgspec
 from django.core import signing
 
-from providers.base import Action, InvalidParams, Page, Progress, SyncRequest
+from providers.base import Action, Checkpoint, InvalidParams, Page, Progress, SyncRequest
 from providers.errors import ApiError
 from providers.records.sales import AppliedModifierRecord, LineItemRecord, OrderRecord
+from providers.records.tally import Tally
 
 from . import schemas
 from .business_day import (
@@ -57,15 +60,25 @@ OVERLAP = timedelta(minutes=5)
 # offsets from UTC-12 to UTC+14): used when the locations' own zones are not known yet.
 EARLIEST_ZONE = "Etc/GMT-14"
 ONE_MS = timedelta(milliseconds=1)
+
+
+class Step(enum.Enum):
+    """What one SearchOrders query of a job's plan reads (see the module docstring)."""
+
+    CREATED = "created"  # open and cancelled orders of the business days, by created time
+    CLOSED = "closed"  # completed orders of the business days, by closed time
+    UPDATED = "updated"  # "Sync Today": earlier days' orders changed since the last pull
+
+
 STATES_BY_STEP = {
-    "closed": ["COMPLETED"],
-    "created": ["OPEN", "CANCELED"],
-    "updated": ["OPEN", "COMPLETED", "CANCELED"],
+    Step.CLOSED: ["COMPLETED"],
+    Step.CREATED: ["OPEN", "CANCELED"],
+    Step.UPDATED: ["OPEN", "COMPLETED", "CANCELED"],
 }
-FIELD_BY_STEP = {"closed": "closed_at", "created": "created_at", "updated": "updated_at"}
+FIELD_BY_STEP = {Step.CLOSED: "closed_at", Step.CREATED: "created_at", Step.UPDATED: "updated_at"}
 # Each step's share of the progress bar, by the orders it usually reads: completed orders are
 # most of a day; open and cancelled ones few; the changed-since step mostly re-reads today's.
-WEIGHT_BY_STEP = {"closed": 8, "created": 1, "updated": 1}
+WEIGHT_BY_STEP = {Step.CLOSED: 8, Step.CREATED: 1, Step.UPDATED: 1}
 
 
 # --- settings: which locations, and their cutoffs ---------------------------------------------
@@ -291,15 +304,56 @@ def _parse(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+class Query(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One step of a job's plan: a SearchOrders query over a batch of locations."""
+
+    step: Step
+    location_ids: tuple[str, ...]  # at most ten
+    # RFC 3339 as sent to Square: a resumed job sends the very same query with its cursor.
+    start_at: str
+    end_at: str
+
+
+class Days(msgspec.Struct, array_like=True, frozen=True, forbid_unknown_fields=True):
+    """A location's business clock and the business days a job reads for it."""
+
+    timezone: str
+    cutoff: str
+    first: date
+    last: date
+
+
+class Plan(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """What a job reads, fixed on its first page (see the module docstring)."""
+
+    locations: dict[str, Days]
+    queries: tuple[Query, ...]
+    cursor: dict | None  # what a successful "Sync Today" leaves for the next one (Page.cursor)
+    label: str  # "today", "Mar 2025": the progress line's
+
+
+class SalesCheckpoint(Checkpoint):
+    """A job's plan, then the query under way and Square's cursor within it."""
+
+    plan: Plan | None = None  # None until the first page
+    orders: int = 0  # orders kept so far
+    index: int = 0  # the query under way, in plan.queries (len(plan.queries): finished)
+    page: str | None = None  # Square's cursor within that query
+    # Where that query starts, when it began again after Square refused a stale page cursor.
+    start_at: str | None = None
+    last: str | None = None  # the latest order time that query has seen (RFC 3339)
+
+
 class SalesAction(Action):
     key = "sales"
     label = "Sales sync"
     description = "Orders with their line items, per location and business day."
-    template = "integrations/actions/square_sales.html"
+    template = "square/sales.html"
     takes_dates = True
     earliest_day = EARLIEST_DAY
     chunk_unit = "months"
     schedule = NightlySales()
+    Checkpoint = SalesCheckpoint
 
     # --- what staff asked for
 
@@ -366,25 +420,25 @@ class SalesAction(Action):
             first = chunk_end + timedelta(days=1)
         return chunks if len(chunks) > 1 else [params]
 
-    def summary(self, totals: dict[str, int]) -> str:
-        orders = totals.get("orders", 0)
-        new, changed = totals.get("new orders", 0), totals.get("changed orders", 0)
+    def summary(self, tally: Tally) -> str:
+        orders = tally.orders
         return (
             f"Sales synced: {orders:,} order{'s' if orders != 1 else ''} "
-            f"({new:,} new, {changed:,} changed)"
+            f"({tally.orders_new:,} new, {tally.orders_changed:,} changed)"
         )
 
     # --- the work
 
     def pages(self, client: SquareClient, request: SyncRequest) -> Iterator[Page]:
-        checkpoint = dict(request.checkpoint)
-        plan = checkpoint.get("plan") or self.make_plan(client, request)
+        at: SalesCheckpoint = request.checkpoint
+        if at.plan is None:
+            at = SalesCheckpoint(plan=self.make_plan(client, request))
         # Two stages, each a page ahead of the next: while page N is saved, page N+1 is
         # parsed and page N+2 is on its way.
-        fetched = ahead(self._fetch(client, plan, checkpoint))
-        return ahead(self._pages(plan, checkpoint, fetched))
+        fetched = ahead(self._fetch(client, at))
+        return ahead(self._pages(at, fetched))
 
-    def make_plan(self, client: SquareClient, request: SyncRequest) -> dict:
+    def make_plan(self, client: SquareClient, request: SyncRequest) -> Plan:
         params, now = request.params, request.now
         scope = _scope(params)
         chosen = [
@@ -397,47 +451,33 @@ class SalesAction(Action):
             chosen[i : i + MAX_LOCATIONS_PER_SEARCH]
             for i in range(0, len(chosen), MAX_LOCATIONS_PER_SEARCH)
         ]
-        steps: list[dict] = []
-        days: dict[str, list[str]] = {}
+        queries: list[Query] = []
+        days: dict[str, tuple[date, date]] = {}
         for loc in chosen:
             if params.get("mode") == "range":
-                first, last = params["start"], params["end"]
+                days[loc.id] = (
+                    date.fromisoformat(params["start"]),
+                    date.fromisoformat(params["end"]),
+                )
             else:
-                first = last = clocks[loc.id].today(now).isoformat()
-            days[loc.id] = [first, last]
+                today = clocks[loc.id].today(now)
+                days[loc.id] = (today, today)
         for batch in batches:
-            windows = [
-                clocks[loc.id].window(*(date.fromisoformat(d) for d in days[loc.id]))
-                for loc in batch
-            ]
+            windows = [clocks[loc.id].window(*days[loc.id]) for loc in batch]
             low = min(start for start, _ in windows)
             high = max(end for _, end in windows) - ONE_MS
             # Created first: an order closing while the job runs is still read once.
-            for kind in ("created", "closed"):
-                steps.append(
-                    {
-                        "kind": kind,
-                        "ids": [loc.id for loc in batch],
-                        "lo": _iso(low),
-                        "hi": _iso(high),
-                    }
-                )
+            for step in (Step.CREATED, Step.CLOSED):
+                queries.append(Query(step, tuple(loc.id for loc in batch), _iso(low), _iso(high)))
         cursor = None
         if params.get("mode") != "range" and chosen:
             since_text = (request.cursor or {}).get("updated_since")
-            earliest = min(
-                clocks[loc.id].window(date.fromisoformat(days[loc.id][0]))[0] for loc in chosen
-            )
+            earliest = min(clocks[loc.id].window(days[loc.id][0])[0] for loc in chosen)
             since = _parse(since_text) if since_text else earliest - LATE_ORDERS
             since = min(since, now - OVERLAP)  # never an empty (refused) time range
             for batch in batches:
-                steps.append(
-                    {
-                        "kind": "updated",
-                        "ids": [loc.id for loc in batch],
-                        "lo": _iso(since),
-                        "hi": _iso(now),
-                    }
+                queries.append(
+                    Query(Step.UPDATED, tuple(loc.id for loc in batch), _iso(since), _iso(now))
                 )
             # The locations' zones let the nightly schedule plan before staff have saved any
             # location settings (schedule.py).
@@ -453,42 +493,40 @@ class SalesAction(Action):
             )
         else:
             label = "today"
-        return {
-            "locations": {loc.id: [loc.timezone, loc.cutoff, *days[loc.id]] for loc in chosen},
-            "steps": steps,
-            "cursor": cursor,
-            "label": label,
-        }
+        return Plan(
+            locations={loc.id: Days(loc.timezone, loc.cutoff, *days[loc.id]) for loc in chosen},
+            queries=tuple(queries),
+            cursor=cursor,
+            label=label,
+        )
 
-    def _fetch(self, client: SquareClient, plan: dict, checkpoint: dict) -> Iterator[tuple]:
+    def _fetch(self, client: SquareClient, at: SalesCheckpoint) -> Iterator[tuple]:
         """Stage one (its own thread): ask for page after page as fast as cursors come back;
-        yields (step index, the query's start, the lazily parsed page)."""
-        steps = plan["steps"]
-        cursor = checkpoint.get("cursor")
-        start_at = checkpoint.get("from")
-        last_seen = checkpoint.get("last")
-        for index in range(int(checkpoint.get("step", 0)), len(steps)):
-            step = steps[index]
-            kind, field = step["kind"], FIELD_BY_STEP[step["kind"]]
-            start_at = start_at or step["lo"]
+        yields (query index, the query's start, the lazily parsed page)."""
+        queries = at.plan.queries
+        cursor, start_at, last_seen = at.page, at.start_at, at.last
+        for index in range(at.index, len(queries)):
+            query = queries[index]
+            field = FIELD_BY_STEP[query.step]
+            start_at = start_at or query.start_at
             while True:
-                query = {
+                body = {
                     "filter": {
-                        "state_filter": {"states": STATES_BY_STEP[kind]},
-                        "date_time_filter": {field: {"start_at": start_at, "end_at": step["hi"]}},
+                        "state_filter": {"states": STATES_BY_STEP[query.step]},
+                        "date_time_filter": {field: {"start_at": start_at, "end_at": query.end_at}},
                     },
                     "sort": {"sort_field": field.upper(), "sort_order": "ASC"},
                 }
                 try:
                     page = client.search_orders_lazily(
-                        location_ids=step["ids"], query=query, cursor=cursor
+                        location_ids=list(query.location_ids), query=body, cursor=cursor
                     )
                 except ApiError as exc:
                     if exc.code != "INVALID_CURSOR" or not cursor:
                         raise
-                    # The cursor expired: ask again from the last order time the checkpoint
-                    # saw, else from the query's own start (re-reading orders is harmless:
-                    # every write is an idempotent upsert).
+                    # The page cursor expired: ask again from the last order time the
+                    # checkpoint saw, else from the query's own start (re-reading orders is
+                    # harmless: every write is an idempotent upsert).
                     cursor, start_at, last_seen = None, last_seen or start_at, None
                     continue
                 yield index, start_at, page
@@ -497,29 +535,28 @@ class SalesAction(Action):
                     break
             cursor = start_at = last_seen = None
 
-    def _pages(self, plan: dict, checkpoint: dict, fetched: Iterator[tuple]) -> Iterator[Page]:
+    def _pages(self, at: SalesCheckpoint, fetched: Iterator[tuple]) -> Iterator[Page]:
         """Stage two (its own thread): parse, keep each location's own business days, and
         say where a resumed job starts."""
+        plan = at.plan
         clocks = {
-            loc_id: (BusinessClock(tz, cutoff), date.fromisoformat(first), date.fromisoformat(last))
-            for loc_id, (tz, cutoff, first, last) in plan["locations"].items()
+            loc_id: (BusinessClock(days.timezone, days.cutoff), days.first, days.last)
+            for loc_id, days in plan.locations.items()
         }
-        steps = plan["steps"]
-        done = int(checkpoint.get("orders", 0))
-        current = int(checkpoint.get("step", 0))
-        last_seen = checkpoint.get("last")
-        if not steps:
-            yield self._page([], plan, 0, None, None, done, 0)
+        done, current, last_seen = at.orders, at.index, at.last
+        if not plan.queries:
+            yield self._page([], SalesCheckpoint(plan=plan, orders=done))
             return
         try:
             for index, start_at, page in fetched:
                 if index != current:
                     current, last_seen = index, None
-                kind, field = steps[index]["kind"], FIELD_BY_STEP[steps[index]["kind"]]
+                step = plan.queries[index].step
+                field = FIELD_BY_STEP[step]
                 records = []
                 latest = None
                 for order in page.parse().orders:
-                    record = self._keep(order, kind, clocks)
+                    record = self._keep(order, step, clocks)
                     if record is not None:
                         records.append(record)
                     moment = getattr(order, field)
@@ -529,63 +566,64 @@ class SalesAction(Action):
                     last_seen = max(last_seen or "", _iso(latest))
                 done += len(records)
                 if page.cursor:
-                    position = {
-                        "step": index,
-                        "cursor": page.cursor,
-                        "from": start_at,
-                        "last": last_seen,
-                    }
+                    position = SalesCheckpoint(
+                        plan=plan,
+                        orders=done,
+                        index=index,
+                        page=page.cursor,
+                        start_at=start_at,
+                        last=last_seen,
+                    )
                 else:
-                    position = {"step": index + 1}
-                yield self._page(records, plan, len(steps), position, last_seen, done, index)
+                    position = SalesCheckpoint(plan=plan, orders=done, index=index + 1)
+                yield self._page(records, position)
         finally:
             close = getattr(fetched, "close", None)
             if close is not None:
                 close()
 
     @staticmethod
-    def _keep(order: schemas.Order, kind: str, clocks: dict) -> OrderRecord | None:
+    def _keep(order: schemas.Order, step: Step, clocks: dict) -> OrderRecord | None:
         """The order's record if it belongs to this step's business days, else None."""
         found = clocks.get(order.location_id)
         if found is None:
             return None
         clock, first, last = found
         business_date = clock.date_of(attribution_time(order))
-        if kind == "updated":
+        if step is Step.UPDATED:
             # Today's own orders were read by the steps before: only earlier days' late ones.
             if business_date >= first:
                 return None
         elif not first <= business_date <= last:
             return None  # another location's window, or the neighbouring chunk's day
-        elif order.state not in STATES_BY_STEP[kind]:
+        elif order.state not in STATES_BY_STEP[step]:
             return None
         return order_record(order, business_date)
 
-    def _page(
-        self, records, plan, steps: int, position, last_seen, done: int, step_index: int
-    ) -> Page:
-        finished = position is None or position.get("step", 0) >= steps
+    @staticmethod
+    def _page(records: list, at: SalesCheckpoint) -> Page:
+        plan, done = at.plan, at.orders
+        queries = plan.queries
+        finished = at.index >= len(queries)
         if finished:
             fraction = 1.0
         else:
-            weights = [WEIGHT_BY_STEP[step["kind"]] for step in plan["steps"]]
-            done_weight = sum(weights[: position["step"]])
-            if position["step"] == step_index:
-                step = plan["steps"][step_index]
-                low, high = _parse(step["lo"]), _parse(step["hi"])
-                if last_seen and high > low:
-                    within = min(1.0, max(0.0, (_parse(last_seen) - low) / (high - low)))
-                    done_weight += within * weights[step_index]
+            weights = [WEIGHT_BY_STEP[query.step] for query in queries]
+            done_weight = sum(weights[: at.index])
+            if at.page and at.last:  # within a query: as far as its orders' times have come
+                query = queries[at.index]
+                low, high = _parse(query.start_at), _parse(query.end_at)
+                if high > low:
+                    within = min(1.0, max(0.0, (_parse(at.last) - low) / (high - low)))
+                    done_weight += within * weights[at.index]
             fraction = done_weight / sum(weights)
         total = done if finished else (round(done / fraction) if fraction > 0 and done else None)
-        label = plan.get("label", "")
-        message = f"{done:,} orders · {label}" if label else f"{done:,} orders"
-        checkpoint = {"plan": plan, "orders": done, **(position or {"step": steps})}
+        message = f"{done:,} orders · {plan.label}" if plan.label else f"{done:,} orders"
         return Page(
             records=records,
-            checkpoint=checkpoint,
+            checkpoint=at,
             progress=Progress(
                 done=done, total=total, unit="orders", message=message, fraction=fraction
             ),
-            cursor=plan.get("cursor"),
+            cursor=plan.cursor,
         )

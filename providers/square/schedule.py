@@ -55,7 +55,10 @@ class NightlySales(Cadence):
     ) -> Run | None:
         clocks = known_clocks(settings, cursor)
         if clocks is None:
-            return Run(at=after + min(offset, FIRST_RUN_WITHIN), params={"mode": "today"})
+            # Strictly after `after`, whatever the offset: a run due at once would be due again
+            # at the next tick.
+            soon = timedelta(seconds=1) + min(offset, FIRST_RUN_WITHIN)
+            return Run(at=after + soon, params={"mode": "today"})
         if not clocks:
             return None  # every location excluded
         delay = timedelta(minutes=minutes) + offset
@@ -84,8 +87,8 @@ class NightlySales(Cadence):
 def known_clocks(settings: Mapping, cursor: Mapping) -> dict[str, tuple[str, BusinessClock]] | None:
     """{location id: (name, clock)} of the included locations; None when none is known yet."""
     known = settings.get("locations") or cursor.get("locations") or {}
-    if not known:
-        return None
+    if not isinstance(known, Mapping) or not known:
+        return None  # nothing this cadence can read a time zone from
     skip = excluded(settings)
     return {
         location_id: (

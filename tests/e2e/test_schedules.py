@@ -14,9 +14,7 @@ from tests.integrations.square_sync import (
 
 
 @pytest.mark.parametrize("width", [1280, 360])
-def test_an_owner_chooses_how_often_and_turns_a_schedule_off(
-    square_config, logged_in, shot, width
-):
+def test_an_owner_chooses_how_often_and_turns_a_schedule_off(square_config, logged_in, shot, width):
     page = logged_in
     page.set_viewport_size({"width": width, "height": 860})
     page.get_by_role("button", name="Manage Square").click()

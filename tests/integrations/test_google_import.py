@@ -20,6 +20,7 @@ from providers.records.documents import (
     DocumentFolderRemoved,
     DocumentScanFinished,
 )
+from providers.records.tally import Tally
 from sous.documents.models import Document
 
 pytestmark = pytest.mark.django_db
@@ -93,7 +94,7 @@ def test_a_page_that_failed_half_way_is_redone_without_twins_or_lost_counts(org)
 
     second.fail = None
     counts = save_records(org, "google", [record("a", first), record("b", second)])
-    assert counts.created == 2 and counts.totals["new"] == 2
+    assert counts.created == 2 and counts.totals.documents_new == 2
     a = Document.objects.get(external_id="a")
     assert a.content.name.endswith("/a.pdf")  # the same name again, no "a_x7Yz.pdf" twin
     files = default_storage.listdir(a.content.name.rsplit("/", 1)[0])[1]
@@ -125,7 +126,7 @@ def test_removed_folders_take_their_documents_and_a_full_crawl_sweeps_the_rest(o
     assert counts.deleted == 1
     save_records(org, "google", [record("a", Bytes(), scan="s2")])
     finished = save_records(org, "google", [DocumentScanFinished(scan="s2")])
-    assert finished.totals == {"removed": 1, "recipes": 1, "invoices": 0}
+    assert finished.totals == Tally(documents_removed=1, recipes=1)
     statuses = dict(Document.objects.values_list("external_id", "status"))
     assert statuses == {"a": "active", "b": "removed", "c": "removed"}
     assert all(d.content for d in Document.objects.all())  # removed ones keep their content

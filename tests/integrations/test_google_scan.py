@@ -23,6 +23,7 @@ from tests.integrations.google_drive import (
     scan,
     watch,
 )
+from tests.integrations.test_token_secrecy import GroupListener
 
 pytestmark = pytest.mark.django_db
 
@@ -216,7 +217,9 @@ def test_folders_moved_in_out_or_renamed_carry_their_files(google_config, drive,
     assert downloads(sandbox) == fetched + 3  # only the photos that moved in
 
 
-def test_a_refused_changes_token_falls_back_to_a_full_crawl(google_config, drive, sandbox):
+def test_a_changes_token_google_refuses_starts_the_scan_over_as_a_full_crawl(
+    google_config, drive, sandbox, org
+):
     watch(google_config, drive, "recipe", "Kitchen/Recipes/Desserts")
     scan(google_config)
     google_config.cursors["google.scan"]["token"] = "not-a-token"
@@ -225,11 +228,15 @@ def test_a_refused_changes_token_falls_back_to_a_full_crawl(google_config, drive
     drive.control(
         "POST", "files", json={"name": "Pavlova.pdf", "parent": "Kitchen/Recipes/Desserts"}
     )
+    page = GroupListener(org.id)
 
     job = scan(google_config)
-    assert job.status == SyncJob.Status.SUCCEEDED
+    assert job.status == SyncJob.Status.SUCCEEDED, job.error_detail
     assert job.summary == "Drive scanned: 5 recipes, 0 invoices (1 new)"
+    assert sandbox.counters()["google.changes.list"] == 1  # refused once, never asked again
     assert sandbox.counters()["google.files.list"] > listed
+    notes = [m for m in page.drain() if "Google no longer accepts where the last sync" in m]
+    assert notes, "the bar did not say why the scan starts over"
     google_config.refresh_from_db()
     assert google_config.cursors["google.scan"]["token"].isdigit()
 

@@ -23,6 +23,7 @@ from tests.integrations.square_sync import (
     square_config_fixture,  # noqa: F401
     start,
 )
+from tests.integrations.test_token_secrecy import GroupListener
 
 pytestmark = pytest.mark.django_db
 
@@ -136,6 +137,28 @@ def test_a_rerun_with_nothing_changed_writes_nothing(square_config, product_on_s
     assert job.counts["created"] == job.counts["updated"] == 0
     assert job.counts["unchanged"] > 80
     assert dict(Item.objects.values_list("external_id", "last_changed_at")) == stamps
+
+
+def test_a_begin_time_square_refuses_starts_the_sync_over_as_a_full_one(
+    square_config, product_on_sandbox, org
+):
+    run_inline(start(square_config, "catalog"))
+    square_config.refresh_from_db()
+    square_config.cursors = {"square.catalog": {"latest_time": "last Tuesday"}}
+    square_config.save(update_fields=["cursors"])
+    searches = product_on_sandbox.counters()["square.catalog.search"]
+    page = GroupListener(org.id)
+
+    job = run_inline(start(square_config, "catalog"))
+
+    assert job.status == SyncJob.Status.SUCCEEDED, job.error_detail
+    assert job.summary == "Catalog synced: 60 items, 14 categories, 8 modifier lists"
+    # The refused request, then the two passes of a full run (no deletions pass).
+    assert product_on_sandbox.counters()["square.catalog.search"] - searches == 3
+    notes = [m for m in page.drain() if "Square no longer accepts where the last sync" in m]
+    assert notes, "the bar did not say why the sync starts over"
+    square_config.refresh_from_db()
+    assert square_config.cursors["square.catalog"]["latest_time"].endswith("Z")
 
 
 def test_later_runs_only_read_what_changed_and_mark_deletions(

@@ -125,7 +125,11 @@ def test_without_known_locations_the_first_run_is_a_sync_today_that_learns_them(
     first = cadence.next_run(
         minutes=30, settings={}, cursor={}, after=after, offset=timedelta(minutes=3)
     )
-    assert first.params == {"mode": "today"} and after < first.at <= after + timedelta(minutes=5)
+    assert first.params == {"mode": "today"} and after < first.at <= after + timedelta(minutes=6)
+    no_offset = cadence.next_run(
+        minutes=30, settings={}, cursor={}, after=after, offset=timedelta()
+    )
+    assert no_offset.at > after  # never due again at the tick that ran it
     # What that sync saw (its cursor) is enough to plan the nights after it.
     cursor = {"locations": {"L1": {"name": "SoHo", "timezone": NY}}}
     night = cadence.next_run(

@@ -10,6 +10,7 @@ from providers.base import AppCredentials, InvalidParams
 from providers.google.actions import ScanDrive
 from providers.google.picker import sign_choice
 from providers.google.provider import GoogleProvider
+from providers.records.tally import Tally
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 RECIPES = {
@@ -27,14 +28,22 @@ def provider() -> GoogleProvider:
 
 def test_the_finishing_toast_counts_recipes_invoices_and_new_files():
     summary = ScanDrive().summary
-    assert summary({"recipes": 42, "invoices": 118, "new": 7}) == (
+    assert summary(Tally(recipes=42, invoices=118, documents_new=7)) == (
         "Drive scanned: 42 recipes, 118 invoices (7 new)"
     )
-    assert summary({"recipes": 1, "invoices": 0}) == "Drive scanned: 1 recipe, 0 invoices (0 new)"
-    assert summary({"recipes": 3, "invoices": 2, "new": 1, "removed": 2, "skipped": 1}) == (
-        "Drive scanned: 3 recipes, 2 invoices (1 new, 2 removed, 1 skipped)"
-    )
-    assert summary({"invoices": 5, "unavailable:recipe": 1}) == (
+    assert summary(Tally(recipes=1)) == "Drive scanned: 1 recipe, 0 invoices (0 new)"
+    assert summary(
+        Tally(
+            recipes=3,
+            invoices=2,
+            documents_new=1,
+            documents_changed=4,
+            documents_removed=2,
+            documents_skipped=1,
+            documents_downloaded=1,
+        )
+    ) == ("Drive scanned: 3 recipes, 2 invoices (1 new, 4 changed, 2 removed, 1 skipped)")
+    assert summary(Tally(invoices=5, unavailable_folders=("recipe",))) == (
         "Drive scanned: 0 recipes, 5 invoices (0 new). "
         "Recipes folder no longer available, pick another"
     )

@@ -5,11 +5,16 @@ Against the sandbox over HTTP, with no database: what the provider hands to the 
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
+import msgspec
+import pytest
+
 from providers.base import SyncRequest
+from providers.errors import CursorExpired
 from providers.google.client import GoogleClient
-from providers.google.drive import DriveScan
+from providers.google.drive import DriveScan, Phase, ScanCheckpoint
 from providers.http import BACKGROUND
 from providers.records.documents import DocumentFile, DocumentScanFinished
 
@@ -27,11 +32,13 @@ def settings_for(google, **paths) -> dict:
     return {"folders": {kind: {"id": google.find(path)["id"]} for kind, path in paths.items()}}
 
 
-def request(settings, checkpoint=None, cursor=None) -> SyncRequest:
+def request(settings, checkpoint: ScanCheckpoint | None = None, cursor=None) -> SyncRequest:
+    # As the engine hands it back: stored as JSON, then read as the action's Checkpoint.
+    saved = json.loads(json.dumps(msgspec.to_builtins(checkpoint or ScanCheckpoint())))
     return SyncRequest(
         params={},
-        checkpoint=checkpoint or {},
-        cursor=cursor or {},
+        checkpoint=msgspec.convert(saved, ScanCheckpoint),
+        cursor=json.loads(json.dumps(cursor or {})),
         settings=settings,
         now=datetime.now(UTC),
     )
@@ -168,4 +175,30 @@ def test_a_folder_picked_while_a_scan_runs_gets_crawled_by_the_next_scan(google,
     assert {f.kind for f in files_in(pages)} == {"recipe"}
 
     following = DriveScan(client, request(after, cursor=cursor))
-    assert next(following.pages()).checkpoint["mode"] == "full"  # not an incremental scan
+    assert not next(following.pages()).checkpoint.incremental  # a full crawl
+
+
+def test_a_changes_token_google_refuses_is_an_expired_cursor(google, access_token, sandbox):
+    client = drive_client(google, access_token)
+    settings = settings_for(google, recipe="Kitchen/Recipes/Desserts")
+    cursor = list(DriveScan(client, request(settings)).pages())[-1].cursor
+    listed = sandbox.counters()["google.files.list"]
+
+    with pytest.raises(CursorExpired):
+        list(
+            DriveScan(client, request(settings, cursor={**cursor, "token": "not-a-token"})).pages()
+        )
+
+    assert sandbox.counters()["google.changes.list"] == 1
+    assert sandbox.counters()["google.files.list"] == listed  # no crawl of its own
+
+
+def test_a_cursor_in_a_shape_this_release_cannot_read_means_a_full_crawl(google, access_token):
+    client = drive_client(google, access_token)
+    settings = settings_for(google, recipe="Kitchen/Recipes/Desserts")
+    cursor = list(DriveScan(client, request(settings)).pages())[-1].cursor
+    assert next(DriveScan(client, request(settings, cursor=cursor)).pages()).checkpoint.incremental
+
+    unreadable = {**cursor, "folders": {"1abc": {"name": "Desserts"}}}
+    first = next(DriveScan(client, request(settings, cursor=unreadable)).pages())
+    assert first.checkpoint.phase is Phase.CRAWL and first.checkpoint.scan

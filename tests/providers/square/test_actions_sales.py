@@ -6,15 +6,17 @@ import json
 import threading
 from datetime import UTC, date, datetime, timedelta
 
+import msgspec
 import pytest
 import responses
 
 from providers.base import InvalidParams, SyncRequest
 from providers.http import BACKGROUND
+from providers.records.tally import Tally
 from providers.square.business_day import BusinessClock, parse_cutoff
 from providers.square.client import SquareClient
 from providers.square.prefetch import ahead
-from providers.square.sales import SalesAction
+from providers.square.sales import SalesAction, SalesCheckpoint
 from tests.conftest import wait_for
 
 BASE = "https://connect.squareup.com"
@@ -118,10 +120,13 @@ def test_with_known_zones_a_cutoff_keeps_yesterday_as_today():
 
 
 def test_the_summary_names_new_and_changed_orders():
-    assert action.summary({"orders": 212310, "new orders": 212000, "changed orders": 310}) == (
+    assert action.summary(Tally(orders=212310, orders_new=212000, orders_changed=310)) == (
         "Sales synced: 212,310 orders (212,000 new, 310 changed)"
     )
-    assert action.summary({}) == "Sales synced: 0 orders (0 new, 0 changed)"
+    assert (
+        action.summary(Tally(orders=1, orders_new=1)) == "Sales synced: 1 order (1 new, 0 changed)"
+    )
+    assert action.summary(Tally()) == "Sales synced: 0 orders (0 new, 0 changed)"
 
 
 # --- pages: resuming exactly where a checkpoint says -------------------------------------------
@@ -147,10 +152,12 @@ def _mock_locations():
     )
 
 
-def _request(checkpoint=None) -> SyncRequest:
+def _request(checkpoint: SalesCheckpoint | None = None) -> SyncRequest:
+    # As the engine hands it back: stored as JSON, then read as the action's Checkpoint.
+    saved = json.loads(json.dumps(msgspec.to_builtins(checkpoint or SalesCheckpoint())))
     return SyncRequest(
         params={"mode": "range", "start": "2025-03-01", "end": "2025-03-01"},
-        checkpoint=checkpoint or {},
+        checkpoint=msgspec.convert(saved, SalesCheckpoint),
         cursor={},
         settings={},
         now=NOW,
