@@ -44,6 +44,17 @@ def table(results) -> str:
         )
         for r in results
     ]
+    notes = [
+        "CPU, in % of one core over the run: the sandbox process, our side (the worker "
+        "processes, or this process for the ceilings), and the whole machine (everything, "
+        "PostgreSQL included).",
+        *(f"- {r.name}: {n}" for r in results for n in r.notes),
+    ]
+    return "\n".join([markdown(head, rows), "", *notes])
+
+
+def markdown(head, rows) -> str:
+    """A Markdown table, columns aligned: the first to the left, figures to the right."""
     widths = [max(len(str(x)) for x in column) for column in zip(head, *rows, strict=True)]
 
     def line(cells):
@@ -52,13 +63,7 @@ def table(results) -> str:
         return "| " + " | ".join([first, *rest]) + " |"
 
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    notes = [
-        "CPU, in % of one core over the run: the sandbox process, our side (the worker "
-        "processes, or this process for the ceilings), and the whole machine (everything, "
-        "PostgreSQL included).",
-        *(f"- {r.name}: {n}" for r in results for n in r.notes),
-    ]
-    return "\n".join([line(head), rule, *(line(row) for row in rows), "", *notes])
+    return "\n".join([line(head), rule, *(line(row) for row in rows)])
 
 
 def verdicts(one, two, fetch, write, naive, scaling) -> str:

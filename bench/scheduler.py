@@ -24,6 +24,8 @@ from integrations.models import IntegrationConfig, Schedule, SyncJob
 from sous.celery import app
 from sous.orgs.models import Organization
 
+from . import report
+
 LOCATION = {"L-NY": {"name": "SoHo", "timezone": "America/New_York"}}
 
 
@@ -179,12 +181,4 @@ def table(results: list[TickResult]) -> str:
         )
         for r in results
     ]
-    widths = [max(len(str(x)) for x in column) for column in zip(head, *rows, strict=True)]
-
-    def line(cells):
-        first = f"{cells[0]:<{widths[0]}}"
-        rest = [f"{c:>{w}}" for c, w in zip(cells[1:], widths[1:], strict=True)]
-        return "| " + " | ".join([first, *rest]) + " |"
-
-    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    return "\n".join([line(head), rule, *(line(row) for row in rows)])
+    return report.markdown(head, rows)
