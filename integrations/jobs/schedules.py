@@ -137,8 +137,11 @@ def tick(now: datetime | None = None, *, batch: int = BATCH) -> Tick:
     while True:
         started: list[SyncJob] = []
         with transaction.atomic():
+            # The connections too: a run locks its connection to coalesce, so two ticks
+            # sharing one connection's schedules would wait on each other (and deadlock).
+            # One whose connection is busy (a staff request, another tick) waits for the next.
             due = list(
-                Schedule.objects.select_for_update(skip_locked=True, of=("self",))
+                Schedule.objects.select_for_update(skip_locked=True, of=("self", "config"))
                 .filter(enabled=True, next_run_at__lte=now)
                 .select_related("config")
                 .order_by("next_run_at")[:batch]

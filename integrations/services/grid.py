@@ -79,12 +79,13 @@ def card(org, key: str, *, config: IntegrationConfig | None = None, lookup: bool
 
 
 def _up_to_date(config: IntegrationConfig) -> bool:
-    if config.last_synced_at is None:
-        return False
+    """Every schedule on has synced its data at least once, runs on time and its last run did
+    not fail."""
     planned = list(Schedule.objects.filter(config=config, enabled=True).select_related("last_job"))
     late = timezone.now() - schedules.OVERDUE
     return bool(planned) and all(
-        (s.next_run_at is None or s.next_run_at > late)
+        f"{config.provider}.{s.action}" in config.last_synced
+        and (s.next_run_at is None or s.next_run_at > late)
         and (s.last_job is None or s.last_job.status != SyncJob.Status.FAILED)
         for s in planned
     )

@@ -125,13 +125,13 @@ def test_the_sales_section_lists_locations_with_windows_and_explains_bad_ranges(
     expect(section.locator("[data-window]").first).to_contain_text(re.compile(r"\d\d:\d\d → "))
     shot(page, "1-sales")
 
-    section.get_by_label("From").fill("2024-03-05")
-    section.get_by_label("To").fill("2024-03-01")
+    section.get_by_label("From", exact=True).fill("2024-03-05")
+    section.get_by_label("To", exact=True).fill("2024-03-01")
     section.get_by_role("button", name="Sync Range").click()
 
     alert = section.get_by_role("alert")
     expect(alert).to_have_text("The start date must be on or before the end date.")
-    expect(section.get_by_label("From")).to_have_value("2024-03-05")
+    expect(section.get_by_label("From", exact=True)).to_have_value("2024-03-05")
     shot(page, "2-bad-range")
     assert not SyncJob.objects.exists()
     # That 400 was the point of the test, not a failure of the page.
@@ -170,8 +170,8 @@ def test_sync_range_runs_month_chunks_with_one_progress_and_ends_exact(
     page.reload()
     page.get_by_role("button", name="Manage Square").click()
     section = page.locator("#action-square-sales")
-    section.get_by_label("From").fill(first.isoformat())
-    section.get_by_label("To").fill(last.isoformat())
+    section.get_by_label("From", exact=True).fill(first.isoformat())
+    section.get_by_label("To", exact=True).fill(last.isoformat())
     _record_bars(page, "#action-square-sales")
     section.get_by_role("button", name="Sync Range").click()
 
@@ -180,8 +180,8 @@ def test_sync_range_runs_month_chunks_with_one_progress_and_ends_exact(
         re.compile(rf"\d of {months} months · [\d,]+ orders")
     )
     # The range asked for stays in the form while it runs (the drawer is not redrawn).
-    expect(section.get_by_label("From")).to_have_value(first.isoformat())
-    expect(section.get_by_label("To")).to_have_value(last.isoformat())
+    expect(section.get_by_label("From", exact=True)).to_have_value(first.isoformat())
+    expect(section.get_by_label("To", exact=True)).to_have_value(last.isoformat())
     section.get_by_role("progressbar").scroll_into_view_if_needed()
     shot(page, "1-in-progress")
 

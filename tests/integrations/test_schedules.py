@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from integrations.jobs import schedules
 from integrations.models import IntegrationConfig, Schedule, SyncJob
+from integrations.services import grid
 from tests.integrations.square_sync import (
     expected,
     imported,
@@ -207,3 +208,23 @@ def test_a_nightly_run_imports_exactly_its_locations_days(
             assert got["count"] > 0
         else:
             assert got["count"] == 0  # another location's night
+
+
+def test_the_card_says_up_to_date_only_while_every_schedule_has_synced_on_time(org, square):
+    def card():
+        return grid.card(org, "square")
+
+    square.last_synced = {"square.catalog": timezone.now().isoformat()}
+    square.last_synced_at = timezone.now()
+    square.save()
+    assert not card().up_to_date  # sales never synced yet
+
+    square.last_synced["square.sales"] = timezone.now().isoformat()
+    square.save()
+    assert card().up_to_date
+
+    catalog = Schedule.objects.get(config=square, action="catalog")
+    Schedule.objects.filter(pk=catalog.pk).update(
+        next_run_at=timezone.now() - schedules.OVERDUE - timedelta(minutes=1)
+    )
+    assert not card().up_to_date  # beat has not run it: behind schedule
