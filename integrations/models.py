@@ -107,6 +107,7 @@ class IntegrationEvent(models.Model):
         SYNC_REQUESTED = "sync_requested", "Sync requested"
         SETTINGS_CHANGED = "settings_changed", "Settings changed"
         DISCONNECTED = "disconnected", "Disconnected"
+        ACCESS_REVOKED = "access_revoked", "Access revoked"
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="integration_events"
@@ -334,3 +335,38 @@ class Schedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} schedule of {self.config_id}"
+
+
+class WebhookEvent(models.Model):
+    """A provider's notification, stored as it arrived (after its signature was verified),
+    then processed by a task. Unique per (provider, event id): a redelivery is a duplicate.
+
+    Payloads are hints (ids and types); the jobs they start read the current data from the
+    API. They carry no tokens.
+    """
+
+    class State(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        UNROUTED = "unrouted", "No connection"  # no connection has this account (yet)
+        INVALID = "invalid", "Unreadable"
+
+    provider = models.CharField(max_length=40)
+    event_id = models.CharField(max_length=200)
+    event_type = models.CharField(max_length=100, blank=True)
+    account_id = models.CharField(max_length=200, blank=True, db_index=True)
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    body = models.BinaryField()  # the raw body, exactly as signed
+    state = models.CharField(max_length=20, choices=State.choices, default=State.RECEIVED)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    detail = models.CharField(max_length=300, blank=True)  # what it did, in words
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="one_event_per_id")
+        ]
+        indexes = [models.Index(fields=["state", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event_type} {self.event_id}"

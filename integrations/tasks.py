@@ -15,6 +15,7 @@ from django.utils import timezone
 from .jobs import dispatch, execute, recovery, schedules
 from .models import IntegrationConfig
 from .services import tokens
+from .webhooks import process, receive
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,17 @@ def run_schedules() -> dict:
     """Beat, every minute: the schedules due now, each dispatched once."""
     result = schedules.tick()
     return {"dispatched": result.dispatched, "skipped": result.skipped}
+
+
+@shared_task(name=receive.PROCESS_TASK)
+def process_webhook_event(event_pk: int) -> None:
+    process.process(event_pk)
+
+
+@shared_task(name="integrations.process_stale_webhook_events")
+def process_stale_webhook_events() -> int:
+    """Beat, every minute: notifications whose task was lost."""
+    return process.process_stale()
 
 
 @shared_task(name="integrations.refresh_tokens")

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .webhooks import views as webhooks
 
 app_name = "integrations"
 
@@ -26,6 +27,8 @@ urlpatterns = [
         views.save_schedule,
         name="schedule",
     ),
+    # No trailing slash: the exact URL registered with the provider.
+    path("integrations/webhooks/<slug:key>", webhooks.notification, name="webhook"),
     path("integrations/jobs/<uuid:job_id>/", views.job_status, name="job"),
     path("integrations/jobs/<uuid:job_id>/cancel/", views.cancel_job, name="cancel_job"),
 ]

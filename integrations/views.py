@@ -28,6 +28,7 @@ from .services import (
     imported,
     tokens,
 )
+from .webhooks import status as live_updates
 
 TOAST_EVENT = "sous:toast"
 
@@ -83,6 +84,7 @@ def manage(request, key):
         "actions": [
             _action_context(config, action, provider, schedule=planned.get(action.key))
             for action in provider.actions
+            if action.manual
         ],
         "events": IntegrationEvent.objects.filter(
             organization=request.org, provider=key
@@ -91,6 +93,7 @@ def manage(request, key):
             "requested_by"
         )[:10],
         "imported_counts": imported.counts(request.org, key),
+        "live": live_updates.live(config),
         # The drawer redraws when a job starts and ends: no spinner for a check just made.
         "report": health.cached(config),
     }
@@ -104,7 +107,7 @@ def start_action(request, key, action_key):
     config = _config_or_404(request, key)
     provider = apps.provider(key)
     action = provider.action(action_key)
-    if action is None:
+    if action is None or not action.manual:
         raise Http404("No such action")
     try:
         params = action.validate(request.POST, settings=config.settings, now=timezone.now())

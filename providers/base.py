@@ -114,6 +114,33 @@ class SyncRequest:
     now: datetime
 
 
+@dataclass(frozen=True)
+class JobRequest:
+    """Work a provider's notification asks for: an action's job with these params."""
+
+    action: str  # the action's key
+    params: dict
+    detail: str  # what asked, for the job's origin: "3 orders changed"
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A provider's webhook event, read from its verified body."""
+
+    event_id: str  # the provider's id: a redelivery carries the same one
+    account_id: str  # whose data changed (Square merchant id): routes it to connections
+    type: str  # "order.updated"
+    occurred_at: datetime | None
+    requests: tuple[JobRequest, ...] = ()
+    # The account withdrew Sous's access (in the provider's dashboard): the connection needs
+    # re-auth now, and its jobs stop.
+    revoked: bool = False
+
+
+class InvalidNotification(ValueError):
+    """A body that verified but is not an event Sous can read."""
+
+
 class Action:
     """Something staff can start from the drawer; it runs as a SyncJob of kind `<provider>.<key>`.
 
@@ -123,6 +150,9 @@ class Action:
     key: ClassVar[str]  # "catalog": unique within the provider, used in URLs
     label: ClassVar[str]  # "Sync Catalog"
     description: ClassVar[str] = ""
+    # Whether staff and commands start it; False for work only notifications ask for (orders
+    # changed by id), which the drawer and `integrations_sync` do not offer.
+    manual: ClassVar[bool] = True
     # The drawer section for this action, which renders its form ("square/sales.html", from
     # the provider package's own templates/); "" for a plain button.
     template: ClassVar[str] = ""
@@ -147,6 +177,11 @@ class Action:
     def overlaps(self, a: dict, b: dict) -> bool:
         """Whether the work of `a` covers request `b` (then the active job is returned)."""
         return True
+
+    def describe_request(self, params: dict) -> str:
+        """What a notification-made job covers, for its origin once requests merge into it
+        ("12 orders changed"); "" keeps the first request's words."""
+        return ""
 
     def merge(self, pending: dict, new: dict) -> dict | None:
         """One request doing the work of both, for a job that has not started yet; None when
@@ -225,6 +260,21 @@ class Provider:
     def health(self, access_token: str) -> Health:
         """A lightweight call proving the token works; raises Unauthorized when it does not."""
         raise NotImplementedError
+
+    # --- Webhooks (providers that send none leave these be)
+    sends_notifications: ClassVar[bool] = False
+
+    def webhook_signature_valid(
+        self, headers: Mapping[str, str], body: bytes, *, url: str, keys
+    ) -> bool:
+        """Whether `body` was signed by the provider for `url` with one of `keys` (checked on
+        the raw bytes, before any parsing)."""
+        return False
+
+    def read_notification(self, body: bytes) -> Notification:
+        """The event in a verified body, and the work it asks for; InvalidNotification if it
+        is not one."""
+        raise InvalidNotification("This provider sends no notifications.")
 
     def action(self, key: str) -> Action | None:
         return next((action for action in self.actions if action.key == key), None)

@@ -183,6 +183,10 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     # Per-connection schedules (integrations/jobs/schedules.py): one tick a minute.
     "integrations-run-schedules": {"task": "integrations.run_schedules", "schedule": 60},
+    "integrations-process-stale-webhook-events": {
+        "task": "integrations.process_stale_webhook_events",
+        "schedule": 60,
+    },
     "integrations-refresh-tokens": {"task": "integrations.refresh_tokens", "schedule": 60 * 60},
     # A dead worker's job is sent again within INTEGRATIONS_JOB_LOCK_SECONDS + this.
     "integrations-resume-orphaned-jobs": {
@@ -264,7 +268,15 @@ PROVIDER_SANDBOX_URL = env.str("PROVIDER_SANDBOX_URL", default="http://127.0.0.1
 SQUARE_ENVIRONMENT = env.str("SQUARE_ENVIRONMENT", default="local")
 SQUARE_CLIENT_ID = env.str("SQUARE_CLIENT_ID", default="")
 SQUARE_CLIENT_SECRET = env.str("SQUARE_CLIENT_SECRET", default="")
-SQUARE_WEBHOOK_SIGNATURE_KEY = env.str("SQUARE_WEBHOOK_SIGNATURE_KEY", default="")
+# Webhooks: Square's subscriptions are made once per application (in the Developer Dashboard,
+# or its Webhook Subscriptions API), each with a signature key. The keys of the app's
+# subscription, comma-separated: the current one first; during a rotation the old one too.
+SQUARE_WEBHOOK_SIGNATURE_KEYS = env.list("SQUARE_WEBHOOK_SIGNATURE_KEYS", default=[])
+# The notification URL exactly as registered with Square: the signature covers it byte for
+# byte, so it is never rebuilt from a request's Host header.
+SQUARE_WEBHOOK_URL = env.str(
+    "SQUARE_WEBHOOK_URL", default=f"{PUBLIC_BASE_URL}/integrations/webhooks/square"
+)
 
 # Google: https://developers.google.com/identity/protocols/oauth2/web-server
 GOOGLE_ENVIRONMENT = env.str("GOOGLE_ENVIRONMENT", default="local")

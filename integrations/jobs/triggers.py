@@ -53,10 +53,13 @@ def request(
         for waiting in (job for job in siblings if job.started_at is None):
             merged = action.merge(waiting.params, params)
             # Only while it has not started: the engine reads its params when it starts.
-            if merged is not None and SyncJob.objects.filter(
+            if merged is None:
+                continue
+            detail = action.describe_request(merged)[:200] or waiting.trigger_detail
+            if SyncJob.objects.filter(
                 pk=waiting.pk, status=SyncJob.Status.QUEUED, started_at__isnull=True
-            ).update(params=merged):
-                waiting.params = merged
+            ).update(params=merged, trigger_detail=detail):
+                waiting.params, waiting.trigger_detail = merged, detail
                 return waiting, False
         job = SyncJob(
             organization_id=config.organization_id,

@@ -41,6 +41,19 @@ def missing_settings(key: str) -> list[str]:
     ]
 
 
+def webhook_keys(key: str) -> list[str]:
+    """The signature keys of the provider's webhook subscription (current first); none: its
+    notifications are not expected (the schedules alone keep data current)."""
+    prefix = registry.provider_class(key).settings_prefix
+    return [k for k in getattr(settings, f"{prefix}_WEBHOOK_SIGNATURE_KEYS", []) if k]
+
+
+def webhook_url(key: str) -> str:
+    """The notification URL as registered with the provider (signatures cover it)."""
+    prefix = registry.provider_class(key).settings_prefix
+    return getattr(settings, f"{prefix}_WEBHOOK_URL", "")
+
+
 def redirect_uri(key: str) -> str:
     """Built from PUBLIC_BASE_URL, never from the request's Host header (DESIGN: Connect)."""
     return settings.PUBLIC_BASE_URL + reverse("integrations:callback", args=[key])

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from providers.base import Health, Identity, OAuthEndpoints, Provider
+from providers.base import Health, Identity, Notification, OAuthEndpoints, Provider
 from providers.http import BACKGROUND, INTERACTIVE, Profile
 
+from . import webhooks
 from .catalog import CatalogAction
+from .changed_orders import ChangedOrdersAction
 from .client import SquareClient, SquareOAuth
 from .sales import (
     SalesAction,
@@ -28,6 +30,7 @@ class SquareProvider(Provider):
     name = "Square"
     tagline = "Point of Sale & Catalog"
     stylesheet = "square/square.css"
+    sends_notifications = True
     settings_prefix = "SQUARE"
     # Exactly what the catalog and sales syncs read (reference README §3).
     scopes = ("MERCHANT_PROFILE_READ", "ITEMS_READ", "ORDERS_READ")
@@ -36,7 +39,7 @@ class SquareProvider(Provider):
     uses_pkce = False
     oauth_class = SquareOAuth
     docs_url = "https://developer.squareup.com/docs/oauth-api/overview"
-    actions = (CatalogAction(), SalesAction())
+    actions = (CatalogAction(), SalesAction(), ChangedOrdersAction())
     lookups = ("locations",)
 
     def base_url(self) -> str:
@@ -127,3 +130,13 @@ class SquareProvider(Provider):
 
     def clean_settings(self, data: Mapping[str, str], current: dict, *, account_id: str) -> dict:
         return clean_location_settings(data, current, account_id=account_id)
+
+    # --- Webhooks (reference README §10)
+    def webhook_signature_valid(
+        self, headers: Mapping[str, str], body: bytes, *, url: str, keys
+    ) -> bool:
+        header = headers.get(webhooks.SIGNATURE_HEADER, "")
+        return webhooks.signature_valid(header, body, url=url, keys=keys)
+
+    def read_notification(self, body: bytes) -> Notification:
+        return webhooks.read(body)

@@ -51,8 +51,8 @@ class Command(OneLineErrors, BaseCommand):
     def handle(self, *args, **options):
         provider = apps.provider(options["provider"])
         action = provider.action(options["kind"])
-        if action is None:
-            kinds = ", ".join(a.key for a in provider.actions) or "none"
+        if action is None or not action.manual:
+            kinds = ", ".join(a.key for a in provider.actions if a.manual) or "none"
             raise usage_error(f"{provider.name} has no kind {options['kind']!r} (kinds: {kinds}).")
         configs = IntegrationConfig.objects.filter(provider=provider.key).select_related(
             "organization"
