@@ -89,9 +89,12 @@ def manage(request, key):
         "events": IntegrationEvent.objects.filter(
             organization=request.org, provider=key
         ).select_related("actor")[:10],
-        "jobs": SyncJob.objects.filter(config=config, parent__isnull=True).select_related(
-            "requested_by"
-        )[:10],
+        "jobs": SyncJob.objects.filter(config=config, parent__isnull=True)
+        .exclude(
+            kind__in=[a.kind(key) for a in provider.actions if not a.listed],
+            status=SyncJob.Status.SUCCEEDED,
+        )
+        .select_related("requested_by")[:10],
         "imported_counts": imported.counts(request.org, key),
         "live": live_updates.live(config),
         # The drawer redraws when a job starts and ends: no spinner for a check just made.

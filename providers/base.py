@@ -153,6 +153,9 @@ class Action:
     # Whether staff and commands start it; False for work only notifications ask for (orders
     # changed by id), which the drawer and `integrations_sync` do not offer.
     manual: ClassVar[bool] = True
+    # Whether its jobs are listed in the drawer's recent jobs when they succeed (a routine
+    # check that found nothing is not news; a failure always is).
+    listed: ClassVar[bool] = True
     # The drawer section for this action, which renders its form ("square/sales.html", from
     # the provider package's own templates/); "" for a plain button.
     template: ClassVar[str] = ""

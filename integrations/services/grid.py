@@ -79,9 +79,15 @@ def card(org, key: str, *, config: IntegrationConfig | None = None, lookup: bool
 
 
 def _up_to_date(config: IntegrationConfig) -> bool:
-    """Every schedule on has synced its data at least once, runs on time and its last run did
-    not fail."""
-    planned = list(Schedule.objects.filter(config=config, enabled=True).select_related("last_job"))
+    """Every schedule of staff's data that is on has synced at least once, runs on time and
+    its last run did not fail (background checks, like missed notifications, are not data)."""
+    provider = apps.provider(config.provider)
+    manual = [action.key for action in provider.actions if action.manual]
+    planned = list(
+        Schedule.objects.filter(config=config, enabled=True, action__in=manual).select_related(
+            "last_job"
+        )
+    )
     late = timezone.now() - schedules.OVERDUE
     return bool(planned) and all(
         f"{config.provider}.{s.action}" in config.last_synced

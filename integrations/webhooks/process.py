@@ -16,7 +16,10 @@ from django.utils import timezone
 from integrations.jobs import control, triggers
 from integrations.models import IntegrationConfig, IntegrationEvent, SyncJob, WebhookEvent
 from integrations.services import apps, status
+from integrations.sync import Counts
 from providers.base import InvalidNotification
+from providers.records.notifications import MissedNotification
+from providers.records.tally import Tally
 
 log = logging.getLogger(__name__)
 
@@ -89,3 +92,31 @@ def process_stale(older_than_seconds: int = 120) -> int:
     for pk in stale:
         process(pk)
     return len(stale)
+
+
+def import_missed(organization, source: str, records: list[MissedNotification]) -> Counts:
+    """The engine's importer for events read from a provider's feed: each one not received yet
+    is stored and processed as if delivered (a redelivery later is then a duplicate)."""
+    missed = 0
+    for record in records:
+        event, created = WebhookEvent.objects.get_or_create(
+            provider=source,
+            event_id=record.event_id[:200],
+            defaults={"body": record.body, "detail": "Found in the provider's events feed."},
+        )
+        if not created:
+            continue
+        missed += 1
+        try:
+            notification = apps.provider(source).read_notification(record.body)
+        except InvalidNotification as exc:
+            event.state, event.detail = WebhookEvent.State.INVALID, str(exc)[:300]
+            event.save(update_fields=["state", "detail"])
+            continue
+        WebhookEvent.objects.filter(pk=event.pk).update(
+            event_type=notification.type[:100],
+            account_id=notification.account_id[:200],
+            occurred_at=notification.occurred_at,
+        )
+        process(event.pk)
+    return Counts(totals=Tally(events_read=len(records), events_missed=missed))

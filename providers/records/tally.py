@@ -44,6 +44,9 @@ class Tally(msgspec.Struct, kw_only=True, omit_defaults=True):
     recipes: int = 0
     invoices: int = 0
     unavailable_folders: tuple[str, ...] = ()
+    # Notifications: events read from the provider's feed, of which ones never received.
+    events_read: int = 0
+    events_missed: int = 0
 
     def add(self, other: Tally) -> None:
         for name in _NUMBERS:

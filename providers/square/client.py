@@ -33,6 +33,7 @@ CATALOG_SEARCH = "/v2/catalog/search"  # SearchCatalogObjects: up to 1000 a page
 # https://developer.squareup.com/reference/square/orders-api/search-orders
 ORDERS_SEARCH = "/v2/orders/search"  # SearchOrders: up to 1000 a page, 10 locations (README §7)
 ORDERS_BATCH_RETRIEVE = "/v2/orders/batch-retrieve"  # BatchRetrieveOrders: up to 100 ids
+EVENTS_SEARCH = "/v2/events"  # SearchEvents: the merchant's events of the last 28 days
 MAX_ORDERS_PER_BATCH = 100
 
 CATALOG_PAGE_LIMIT = 1000
@@ -186,6 +187,21 @@ class SquareClient:
             raise ValueError(f"BatchRetrieveOrders takes 1 to {MAX_ORDERS_PER_BATCH} order ids")
         content = self._post_raw(ORDERS_BATCH_RETRIEVE, {"order_ids": order_ids})
         return schemas.from_json(schemas.SearchOrdersResponse, content).orders
+
+    def search_events(self, *, since: str, cursor: str | None = None) -> tuple[list[dict], str]:
+        """One page of the token's merchant's events created at or after `since`, oldest
+        first, each as the webhook envelope; and the cursor of the next page ("" at the end)."""
+        body: dict = {
+            "limit": 100,
+            "query": {
+                "filter": {"created_at": {"start_at": since}},
+                "sort": {"sort_field": "DEFAULT", "sort_order": "ASC"},
+            },
+        }
+        if cursor:
+            body["cursor"] = cursor
+        page = self._post(EVENTS_SEARCH, body)
+        return page.get("events") or [], page.get("cursor") or ""
 
     def search_orders_lazily(
         self, *, location_ids: list[str], query: dict, cursor: str | None = None

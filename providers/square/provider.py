@@ -12,6 +12,7 @@ from . import webhooks
 from .catalog import CatalogAction
 from .changed_orders import ChangedOrdersAction
 from .client import SquareClient, SquareOAuth
+from .missed_events import MissedEventsAction
 from .sales import (
     SalesAction,
     clean_location_settings,
@@ -39,7 +40,7 @@ class SquareProvider(Provider):
     uses_pkce = False
     oauth_class = SquareOAuth
     docs_url = "https://developer.squareup.com/docs/oauth-api/overview"
-    actions = (CatalogAction(), SalesAction(), ChangedOrdersAction())
+    actions = (CatalogAction(), SalesAction(), ChangedOrdersAction(), MissedEventsAction())
     lookups = ("locations",)
 
     def base_url(self) -> str:

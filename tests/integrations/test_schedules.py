@@ -39,7 +39,7 @@ def _due(schedule: Schedule) -> Schedule:
 
 def test_connecting_makes_the_default_schedules_with_their_next_runs(square, org, make_connection):
     by_action = {s.action: s for s in Schedule.objects.filter(config=square)}
-    assert set(by_action) == {"catalog", "sales"}
+    assert set(by_action) == {"catalog", "sales", "events"}
     catalog = by_action["catalog"]
     assert catalog.enabled and catalog.minutes == 60
     assert timezone.now() < catalog.next_run_at <= timezone.now() + timedelta(hours=1)
@@ -103,11 +103,13 @@ def test_two_ticks_at_once_dispatch_each_due_run_exactly_once(make_org, make_con
     for thread in threads:
         thread.join(timeout=60)
 
-    assert sum(r.dispatched for r in results) == 80  # 40 connections × (catalog, sales)
-    assert SyncJob.objects.count() == 80
+    # 40 connections × (catalog, sales, the missed notifications check)
+    assert sum(r.dispatched for r in results) == 120
+    assert SyncJob.objects.count() == 120
     for config in configs:
         assert sorted(config.jobs.values_list("kind", flat=True)) == [
             "square.catalog",
+            "square.events",
             "square.sales",
         ]
 

@@ -6,11 +6,13 @@ import json
 import uuid
 
 import pytest
+import responses
 
-from integrations.jobs import triggers
+from integrations.jobs import execute, triggers
 from integrations.models import IntegrationConfig, IntegrationEvent, SyncJob, WebhookEvent
 from integrations.webhooks import process
 from providers.square import webhooks
+from tests.conftest import UNREACHABLE_SANDBOX
 
 URL = "https://sous.example/integrations/webhooks/square"
 KEY = "sig-key-current"
@@ -177,3 +179,53 @@ def test_the_drawer_says_whether_live_updates_are_on_and_when_the_last_event_cam
 
 def _drawer(owner_client) -> str:
     return owner_client.get("/integrations/square/manage/").content.decode()
+
+
+EVENTS = f"{UNREACHABLE_SANDBOX}/square/v2/events"
+
+
+def _feed_event(event_id: str, order_id: str, at: str) -> dict:
+    return {
+        "merchant_id": "MERCHANT-1",
+        "location_id": "L1",
+        "type": "order.updated",
+        "event_id": event_id,
+        "created_at": at,
+        "data": {"type": "order_updated", "id": order_id, "object": {}},
+    }
+
+
+@responses.activate
+def test_events_that_never_arrived_are_found_in_the_feed_and_processed(client, square):
+    delivered = _event(event_id="delivered-1")
+    _receive(client, delivered)
+    SyncJob.objects.all().delete()
+    square.cursors = {**square.cursors, "square.events": {"latest": "2026-12-01T11:00:00.000Z"}}
+    square.save(update_fields=["cursors"])
+    responses.post(
+        EVENTS,
+        json={
+            "events": [
+                _feed_event("delivered-1", "ORDER-1", "2026-12-01T11:01:00.123456789Z"),
+                _feed_event("dropped-2", "ORDER-2", "2026-12-01T11:02:00Z"),
+            ],
+            "cursor": "next",
+        },
+    )
+    responses.post(EVENTS, json={"events": []})
+
+    job, _ = triggers.request(square, "events", {}, trigger=SyncJob.Trigger.SCHEDULE)
+    execute.run(str(job.pk))
+
+    job.refresh_from_db()
+    assert job.status == SyncJob.Status.SUCCEEDED, job.error_detail
+    assert job.summary == "Notifications checked: 1 missed, now processed"
+    first = json.loads(responses.calls[0].request.body)
+    # From a little before the last event seen (the feed is eventually consistent).
+    assert first["query"]["filter"]["created_at"]["start_at"] == "2026-12-01T10:55:00.000Z"
+    assert json.loads(responses.calls[1].request.body)["cursor"] == "next"
+    assert WebhookEvent.objects.get(event_id="dropped-2").state == WebhookEvent.State.PROCESSED
+    (orders,) = SyncJob.objects.filter(kind="square.orders")
+    assert orders.params == {"order_ids": ["ORDER-2"]}  # the delivered one was done already
+    square.refresh_from_db()
+    assert square.cursors["square.events"] == {"latest": "2026-12-01T11:02:00.000Z"}
