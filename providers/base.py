@@ -28,6 +28,9 @@ class AppCredentials:
     client_secret: str = field(repr=False)
     environment: str  # production | sandbox | local
     local_base_url: str  # the provider sandbox, used when environment == "local"
+    # The app's own token for calls made as the app rather than for a merchant (Square's
+    # Events API); "" when this deployment has none.
+    app_token: str = field(default="", repr=False)
 
     @property
     def configured(self) -> bool:
@@ -112,6 +115,7 @@ class SyncRequest:
     cursor: dict  # what the previous successful job left (Page.cursor), {} if none
     settings: dict  # the connection's settings (staff choices: locations, folders, ...)
     now: datetime
+    account_id: str = ""  # the connected account's id at the provider (Square merchant id)
 
 
 @dataclass(frozen=True)
@@ -263,6 +267,11 @@ class Provider:
     def health(self, access_token: str) -> Health:
         """A lightweight call proving the token works; raises Unauthorized when it does not."""
         raise NotImplementedError
+
+    def runs_unattended(self, action: Action) -> bool:
+        """Whether this deployment can run the action on its schedule (it may need settings
+        staff cannot give, like an app token)."""
+        return True
 
     # --- Webhooks (providers that send none leave these be)
     sends_notifications: ClassVar[bool] = False

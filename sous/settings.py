@@ -268,6 +268,10 @@ PROVIDER_SANDBOX_URL = env.str("PROVIDER_SANDBOX_URL", default="http://127.0.0.1
 SQUARE_ENVIRONMENT = env.str("SQUARE_ENVIRONMENT", default="local")
 SQUARE_CLIENT_ID = env.str("SQUARE_CLIENT_ID", default="")
 SQUARE_CLIENT_SECRET = env.str("SQUARE_CLIENT_SECRET", default="")
+# The app's personal access token (Developer Dashboard > Credentials): Square's Events API
+# takes no merchant's OAuth token. Without it the missed-notifications check does not run.
+# The local sandbox takes its app's client secret instead, so it is not needed there.
+SQUARE_APP_ACCESS_TOKEN = env.str("SQUARE_APP_ACCESS_TOKEN", default="")
 # Webhooks: Square's subscriptions are made once per application (in the Developer Dashboard,
 # or its Webhook Subscriptions API), each with a signature key. The keys of the app's
 # subscription, comma-separated: the current one first; during a rotation the old one too.

@@ -184,6 +184,7 @@ def _work(ctx: Context, keeper: lease.Keeper) -> None:
                 cursor=config.cursors.get(job.kind, {}),
                 settings=config.settings,
                 now=job.started_at,
+                account_id=config.external_account_id,
             )
             for page in ctx.action.pages(client, request):
                 page_counts = save_records(config.organization, job.provider, page.records)

@@ -61,8 +61,10 @@ def plan(schedule: Schedule, config: IntegrationConfig, *, after: datetime) -> N
     """Set the schedule's next run, the first due strictly after `after` (not saved)."""
     cadence = cadence_of(config, schedule.action)
     run = None
-    if cadence is not None and schedule.enabled:
-        provider_key = apps.provider(config.provider).key
+    provider = apps.provider(config.provider)
+    action = provider.action(schedule.action)
+    if cadence is not None and schedule.enabled and provider.runs_unattended(action):
+        provider_key = provider.key
         run = cadence.next_run(
             minutes=schedule.minutes,
             settings=config.settings,

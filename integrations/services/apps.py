@@ -17,6 +17,7 @@ def credentials(key: str) -> AppCredentials:
         client_secret=getattr(settings, f"{prefix}_CLIENT_SECRET", ""),
         environment=getattr(settings, f"{prefix}_ENVIRONMENT", "production"),
         local_base_url=settings.PROVIDER_SANDBOX_URL,
+        app_token=getattr(settings, f"{prefix}_APP_ACCESS_TOKEN", ""),
     )
 
 

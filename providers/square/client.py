@@ -109,8 +109,16 @@ class OrdersPage:
 class SquareClient:
     """Calls made with one access token; built per use, never stored."""
 
-    def __init__(self, base_url: str, access_token: str, profile: Profile = INTERACTIVE) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        access_token: str,
+        profile: Profile = INTERACTIVE,
+        *,
+        app_token: str = "",
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._app_token = app_token  # for the calls Square takes only from the app
         self.http = session_for("square", profile)
         self.http.headers.update(
             {
@@ -188,19 +196,30 @@ class SquareClient:
         content = self._post_raw(ORDERS_BATCH_RETRIEVE, {"order_ids": order_ids})
         return schemas.from_json(schemas.SearchOrdersResponse, content).orders
 
-    def search_events(self, *, since: str, cursor: str | None = None) -> tuple[list[dict], str]:
-        """One page of the token's merchant's events created at or after `since`, oldest
-        first, each as the webhook envelope; and the cursor of the next page ("" at the end)."""
+    def search_events(
+        self, *, merchant_id: str, since: str, cursor: str | None = None
+    ) -> tuple[list[dict], str]:
+        """One page of a merchant's events created at or after `since`, oldest first, each as
+        the webhook envelope; and the next page's cursor ("" at the end). Square's Events API
+        takes the app's own token, not the merchant's (it sees every merchant of the app)."""
+        if not self._app_token:
+            raise ValueError("SearchEvents needs the app's access token")
         body: dict = {
             "limit": 100,
             "query": {
-                "filter": {"created_at": {"start_at": since}},
-                "sort": {"sort_field": "DEFAULT", "sort_order": "ASC"},
+                "filter": {"merchant_ids": [merchant_id], "created_at": {"start_at": since}},
+                "sort": {"field": "DEFAULT", "order": "ASC"},
             },
         }
         if cursor:
             body["cursor"] = cursor
-        page = self._post(EVENTS_SEARCH, body)
+        response = self.http.post(
+            self.base_url + EVENTS_SEARCH,
+            json=body,
+            headers={"Authorization": f"Bearer {self._app_token}"},
+        )
+        raise_for_response(response)
+        page = response.json()
         return page.get("events") or [], page.get("cursor") or ""
 
     def search_orders_lazily(

@@ -52,7 +52,9 @@ class MissedEventsAction(Action):
             start = _parse(last) if last else request.now
             at = EventsCheckpoint(since=_iso(start - OVERLAP), latest=_iso(start))
         while True:
-            events, cursor = client.search_events(since=at.since, cursor=at.page or None)
+            events, cursor = client.search_events(
+                merchant_id=request.account_id, since=at.since, cursor=at.page or None
+            )
             records = [
                 MissedNotification(event_id=e["event_id"], body=msgspec.json.encode(e))
                 for e in events

@@ -63,7 +63,19 @@ class SquareProvider(Provider):
         return {"session": "false"}
 
     def client(self, access_token: str, profile: Profile = INTERACTIVE) -> SquareClient:
-        return SquareClient(self.base_url(), access_token, profile)
+        return SquareClient(self.base_url(), access_token, profile, app_token=self.app_token)
+
+    @property
+    def app_token(self) -> str:
+        """The app's personal access token; the local sandbox takes the client secret."""
+        credentials = self.credentials
+        if credentials.environment == "local":
+            return credentials.app_token or credentials.client_secret
+        return credentials.app_token
+
+    def runs_unattended(self, action) -> bool:
+        # Square's Events API answers the app, never a merchant's OAuth token.
+        return action.key != "events" or bool(self.app_token)
 
     def identity(self, access_token: str) -> Identity:
         client = self.client(access_token)

@@ -196,7 +196,7 @@ def _feed_event(event_id: str, order_id: str, at: str) -> dict:
 
 
 @responses.activate
-def test_events_that_never_arrived_are_found_in_the_feed_and_processed(client, square):
+def test_events_that_never_arrived_are_found_in_the_feed_and_processed(client, square, settings):
     delivered = _event(event_id="delivered-1")
     _receive(client, delivered)
     SyncJob.objects.all().delete()
@@ -221,7 +221,11 @@ def test_events_that_never_arrived_are_found_in_the_feed_and_processed(client, s
     assert job.status == SyncJob.Status.SUCCEEDED, job.error_detail
     assert job.summary == "Notifications checked: 1 missed, now processed"
     first = json.loads(responses.calls[0].request.body)
-    # From a little before the last event seen (the feed is eventually consistent).
+    # As the app (the Events API takes no merchant's token), for this merchant, from a little
+    # before the last event seen (the feed is eventually consistent).
+    app_token = settings.SQUARE_CLIENT_SECRET  # what the local sandbox takes for it
+    assert responses.calls[0].request.headers["Authorization"] == f"Bearer {app_token}"
+    assert first["query"]["filter"]["merchant_ids"] == ["MERCHANT-1"]
     assert first["query"]["filter"]["created_at"]["start_at"] == "2026-12-01T10:55:00.000Z"
     assert json.loads(responses.calls[1].request.body)["cursor"] == "next"
     assert WebhookEvent.objects.get(event_id="dropped-2").state == WebhookEvent.State.PROCESSED

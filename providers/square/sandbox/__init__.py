@@ -19,4 +19,6 @@ __all__ = ["SquareHalf", "add_arguments", "build"]
 
 
 def build(ctx: SandboxContext) -> SquareHalf:
-    return SquareHalf(config_from(ctx.args, ctx.seed), ctx.counters, ctx.half_url("square"))
+    return SquareHalf(
+        config_from(ctx.args, ctx.seed), ctx.counters, ctx.half_url("square"), ctx.knobs
+    )

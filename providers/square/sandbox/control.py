@@ -6,10 +6,13 @@ Everything written here is an overlay on the seeded data and disappears on reset
     GET    /redirect-uris                   registered redirect URIs
     POST   /redirect-uris {"uri"}           register one more (tests run the product on any port)
     GET    /merchants                       merchants with their locations
-    POST   /merchants/{id}/revoke           the merchant revokes the app (refresh then fails)
+    POST   /merchants/{id}/revoke           the merchant revokes the app (refresh then fails;
+                                            oauth.authorization.revoked, revoker MERCHANT)
+    PATCH  /locations/{id} {"name"?, "status"?, "description"?, ...}   location.updated
     POST   /tokens {"merchant_id"?, "scopes"?, "pkce"?}   tokens without the browser dance
     GET    /config                          current data sizes
-    POST   /config {"orders_per_day": 20, ...}             change sizes until reset
+    POST   /config {"orders_per_day": 20, ...}             change sizes until reset (more
+                                            locations: location.created for each new one)
     GET    /oauth/clock                     the OAuth clock's offset
     POST   /oauth/clock {"advance_seconds"} move the OAuth clock (code/token expiry)
     POST   /catalog/objects {"merchant_id"?, "object": {...}}   add a catalog object
@@ -18,8 +21,20 @@ Everything written here is an overlay on the seeded data and disappears on reset
     DELETE /catalog/objects/{id}            delete (is_deleted, visible to include_deleted_objects)
     POST   /orders {"location_id", "created_at" | "local_time", "state"?, "closed_at"?}
     GET    /orders/{id}                     one order as SearchOrders would return it now
-    PATCH  /orders/{id} {"state"?, "ticket_name"?, "metadata"?}   a new version, updated now
+    PATCH  /orders/{id} {"state"?, "ticket_name"?, "metadata"?, "redraw_line_items"?}
+                                            a new version, updated now (other line items and
+                                            total with redraw_line_items: true)
     GET    /ground-truth?location_id=&start=&end=&field=&states=&ids=1&at=
+    POST   /webhooks {"notification_url", "event_types"?, "signature_key"?, "name"?,
+                      "enabled"?, "api_version"?}   subscribe the app (default: every type)
+    GET    /webhooks                        the app's subscriptions, disabled ones too
+    GET    /webhooks/deliveries?event_id=&event_type=&subscription_id=   attempts, oldest first
+    POST   /webhooks/flush {"timeout"?: 10} send held deliveries now; wait until none is queued
+
+Catalog, order, location and revocation changes made here publish Square's events (README §10)
+to the apps with a grant on the merchant: searchable with SearchEvents and delivered to their
+webhook subscriptions. Generated orders publish their payments as they complete (live.py).
+How deliveries misbehave is set with the `webhook_*` knobs of `POST /_sandbox/knobs`.
 """
 
 from __future__ import annotations
@@ -32,13 +47,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from .errors import SquareError
+from .events import EVENT_TYPES
 from .orders import local_ms
+from .routes import PINNED_VERSION
 from .state import SquareState
 from .timefmt import now_ms, parse_rfc3339_ms
 
 Handler = Callable[[Request], Awaitable[Response]]
 # What the product asks for (README §3 table): the default of the `/tokens` shortcut.
 SOUS_SCOPES = ("MERCHANT_PROFILE_READ", "ITEMS_READ", "ORDERS_READ", "PAYMENTS_READ")
+DEFAULT_FLUSH_TIMEOUT_S = 10.0
 
 
 class ControlError(Exception):
@@ -88,6 +107,7 @@ class SquareControl:
             ("/redirect-uris", self.redirect_uris, ["GET", "POST"]),
             ("/merchants", self.merchants, ["GET"]),
             ("/merchants/{merchant_id}/revoke", self.revoke_merchant, ["POST"]),
+            ("/locations/{location_id}", self.location, ["PATCH"]),
             ("/tokens", self.tokens, ["POST"]),
             ("/config", self.config, ["GET", "POST"]),
             ("/oauth/clock", self.clock, ["GET", "POST"]),
@@ -96,6 +116,9 @@ class SquareControl:
             ("/orders", self.add_order, ["POST"]),
             ("/orders/{order_id}", self.order, ["GET", "PATCH"]),
             ("/ground-truth", self.ground_truth, ["GET"]),
+            ("/webhooks", self.webhooks, ["GET", "POST"]),
+            ("/webhooks/deliveries", self.deliveries, ["GET"]),
+            ("/webhooks/flush", self.flush, ["POST"]),
         ]
         return [Route(path, guarded(h), methods=methods) for path, h, methods in table]
 
@@ -136,7 +159,7 @@ class SquareControl:
                 "locations": [
                     {
                         "id": loc.id,
-                        "name": loc.name,
+                        "name": self.state.location_body(loc)["name"],
                         "timezone": loc.timezone,
                         "opens": f"{loc.open_minute // 60:02d}:{loc.open_minute % 60:02d}",
                         "closes": f"{loc.close_minute // 60 % 24:02d}:{loc.close_minute % 60:02d}",
@@ -154,6 +177,10 @@ class SquareControl:
         with self.state.lock:
             ended = self.state.oauth.revoke_merchant(merchant.id)
         return JSONResponse({"merchant_id": merchant.id, "revoked_tokens": ended})
+
+    async def location(self, request: Request) -> Response:
+        body = self.state.update_location(request.path_params["location_id"], await _body(request))
+        return JSONResponse({"location": body})
 
     async def tokens(self, request: Request) -> Response:
         body = await _body(request)
@@ -193,7 +220,9 @@ class SquareControl:
         if not isinstance(obj, dict):
             raise ControlError(400, "object must be a catalog object")
         with self.state.lock:
-            added = self.state.catalogs[merchant.index].add(obj, now_ms())
+            store = self.state.catalogs[merchant.index]
+            added = store.add(obj, now_ms())
+            self.state.catalog_changed(store)
         return JSONResponse({"object": added}, status_code=201)
 
     async def catalog_object(self, request: Request) -> Response:
@@ -201,11 +230,12 @@ class SquareControl:
         with self.state.lock:
             store = self.state.catalog_of(object_id)
             if request.method == "GET":
-                obj = store.get(object_id)
-            elif request.method == "DELETE":
+                return JSONResponse({"object": store.get(object_id)})
+            if request.method == "DELETE":
                 obj = store.delete(object_id, now_ms())
             else:
                 obj = store.update(object_id, await _body(request), now_ms())
+            self.state.catalog_changed(store)
         return JSONResponse({"object": obj})
 
     # --- orders ---------------------------------------------------------------------------------
@@ -261,3 +291,40 @@ class SquareControl:
             at,
         )
         return JSONResponse(truth.as_dict())
+
+    # --- webhooks -------------------------------------------------------------------------------
+
+    async def webhooks(self, request: Request) -> Response:
+        client_id = self.state.config.client_id
+        if request.method == "GET":
+            with self.state.lock:
+                found = self.state.subscriptions.page(client_id, {"include_disabled": "true"})
+            return JSONResponse({"subscriptions": found.get("subscriptions", [])})
+        body = await _body(request)
+        key = body.get("signature_key")
+        if key is not None and (not isinstance(key, str) or not key):
+            raise ControlError(400, "signature_key must be a non-empty string")
+        spec = {k: body[k] for k in ("name", "enabled", "api_version") if k in body}
+        spec["notification_url"] = body.get("notification_url")
+        spec["event_types"] = body.get("event_types") or sorted(EVENT_TYPES)
+        with self.state.lock:
+            try:
+                created = self.state.subscriptions.create(
+                    client_id, {"subscription": spec}, PINNED_VERSION, now_ms(), key
+                )
+            except SquareError as error:
+                raise ControlError(400, error.detail) from None
+        return JSONResponse({"subscription": created.body()}, status_code=201)
+
+    async def deliveries(self, request: Request) -> Response:
+        wanted = ("event_id", "event_type", "subscription_id")
+        where = {k: v for k, v in request.query_params.items() if k in wanted}
+        found = self.state.dispatcher.deliveries(**where)
+        return JSONResponse({"deliveries": found})
+
+    async def flush(self, request: Request) -> Response:
+        raw = await request.body()
+        body = await _body(request) if raw.strip() else {}
+        timeout = float(body.get("timeout", DEFAULT_FLUSH_TIMEOUT_S))
+        answer = await run_in_threadpool(self.state.dispatcher.flush, timeout)
+        return JSONResponse(answer)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from providers.sandbox.core import Knobs
+
 from .config import SquareConfig
 from .control import SquareControl
 from .errors import fault
@@ -16,8 +18,8 @@ from .timefmt import parse_rfc3339_ms
 class SquareHalf:
     key = "square"
 
-    def __init__(self, config: SquareConfig, counters, half_url: str) -> None:
-        self.state = SquareState(config)
+    def __init__(self, config: SquareConfig, counters, half_url: str, knobs: Knobs) -> None:
+        self.state = SquareState(config, knobs)
         self.routes = SquareApi(self.state, counters).routes()
         self.control_routes = SquareControl(self.state, half_url).routes()
 

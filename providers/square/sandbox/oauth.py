@@ -101,6 +101,9 @@ class OAuthStore:
     access: dict[str, AccessToken] = field(default_factory=dict)
     refresh: dict[str, RefreshToken] = field(default_factory=dict)
     issued: list[str] = field(default_factory=list)
+    # Told (merchant id, client id, revoker type) when an app loses a merchant's grant: Square
+    # then publishes oauth.authorization.revoked (README §4.3).
+    on_revoke: Callable[[str, str, str], None] | None = None
 
     # --- authorize ------------------------------------------------------------------------------
 
@@ -361,6 +364,46 @@ class OAuthStore:
             )
         return token
 
+    def authenticate_app(self, header: str | None) -> Client:
+        """The app behind an app-level call (webhook subscriptions, events). Square takes the
+        app's personal access token there and refuses sellers' OAuth tokens; the sandbox's app
+        has no personal token, so its client secret stands in for one."""
+        value = self._bearer(header)
+        if value is None:
+            raise unauthorized()
+        for client in self.clients.values():
+            if hmac.compare_digest(value, client.secret):
+                return client
+        if value in self.access:
+            raise SquareError(
+                403,
+                "FORBIDDEN",
+                "OAuth access tokens cannot be used with this API; use the application's "
+                "personal access token.",
+            )
+        raise unauthorized()
+
+    def clients_with_grant(self, merchant_id: str, scope: str | None) -> list[str]:
+        """The apps that can read `scope` of the merchant now (any live grant if None): a live
+        access token, or a refresh token that can still mint one."""
+        now = self.clock()
+        found: set[str] = set()
+        for token in self.access.values():
+            if token.merchant_id != merchant_id or token.revoked or now >= token.expires_at:
+                continue
+            if scope is None or scope in token.scopes:
+                found.add(token.client_id)
+        for refresh in self.refresh.values():
+            if refresh.merchant_id != merchant_id or refresh.revoked:
+                continue
+            if refresh.pkce and refresh.used:
+                continue
+            if refresh.expires_at is not None and now >= refresh.expires_at:
+                continue
+            if scope is None or scope in refresh.scopes:
+                found.add(refresh.client_id)
+        return sorted(found)
+
     def token_status(self, header: str | None) -> dict:
         """RetrieveTokenStatus: expired or invalid tokens get UNAUTHORIZED (spec description)."""
         value = self._bearer(header)
@@ -408,26 +451,34 @@ class OAuthStore:
                 token.revoked = True
                 return {"success": True}
             merchant_id = token.merchant_id
-        if not self.revoke_merchant(merchant_id, client_id):
+        if not self.revoke_merchant(merchant_id, client_id, revoker_type="APPLICATION"):
             raise SquareError(
                 404, "NOT_FOUND", "No authorization found for this merchant.", "merchant_id"
             )
         return {"success": True}
 
-    def revoke_merchant(self, merchant_id: str, client_id: str | None = None) -> int:
-        """End every live token (and pending code) of the app(s) for the merchant; how many."""
+    def revoke_merchant(
+        self, merchant_id: str, client_id: str | None = None, revoker_type: str = "MERCHANT"
+    ) -> int:
+        """End every live token (and pending code) of the app(s) for the merchant; how many.
+        The default revoker is the merchant, as from the Square Dashboard's app list."""
 
         def ours(item: AccessToken | RefreshToken | Code) -> bool:
             return item.merchant_id == merchant_id and client_id in (None, item.client_id)
 
         ended = 0
+        losing: set[str] = set()
         for token in [*self.access.values(), *self.refresh.values()]:
             if ours(token) and not token.revoked:
                 token.revoked = True
                 ended += 1
+                losing.add(token.client_id)
         for code in self.codes.values():
             if ours(code):
                 code.used = True
+        if self.on_revoke is not None:
+            for client in sorted(losing):
+                self.on_revoke(merchant_id, client, revoker_type)
         return ended
 
     def expire_all(self) -> None:

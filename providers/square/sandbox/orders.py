@@ -272,8 +272,10 @@ class OrderGenerator:
             tip = pct(net, rng.choice((15_000, 18_000, 20_000, 22_000, 25_000)))
         return Ticket(lines, discount, percentage, service_charge, tip, tender)
 
-    def _order_rng(self, loc: Location, day: int, index: int) -> random.Random:
-        return random.Random(ids.hash64(self.seed, "order", loc.key, day, index))
+    def _order_rng(self, loc: Location, day: int, index: int, revision: int = 0) -> random.Random:
+        # Revision 0 is the order as generated; each later one draws different line items.
+        parts = (self.seed, "order", loc.key, day, index) + ((revision,) if revision else ())
+        return random.Random(ids.hash64(*parts))
 
     def light(self, loc: Location, day: int, index: int, now_ms: int) -> tuple[int, int, str]:
         keys = self.day_keys(loc.key, day)
@@ -309,9 +311,10 @@ class OrderGenerator:
         closed_ms: int | None,
         updated_ms: int,
         version: int,
+        revision: int = 0,
     ) -> tuple[dict, int]:
         """A generated order's content with the given state and times; also its total."""
-        rng = self._order_rng(loc, day, index)
+        rng = self._order_rng(loc, day, index, revision)
         ticket = self.ticket(loc, rng, state)
         order = render(
             ticket,
@@ -338,9 +341,11 @@ class OrderGenerator:
         closed_ms: int | None,
         updated_ms: int,
         version: int,
+        revision: int = 0,
     ) -> tuple[dict, int]:
         """An order added through the control API: generated content, given times and state."""
-        rng = random.Random(ids.hash64(self.seed, "added", order_id, serial))
+        parts = (self.seed, "added", order_id, serial) + ((revision,) if revision else ())
+        rng = random.Random(ids.hash64(*parts))
         ticket = self.ticket(loc, rng, state)
         order = render(
             ticket,

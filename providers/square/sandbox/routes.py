@@ -21,8 +21,9 @@ from starlette.routing import BaseRoute, Route
 from . import cursor as cursors
 from .catalog import DEFAULT_TYPES, KNOWN_TYPES, normalise_type, references
 from .errors import SquareError, bad_request, unauthorized
+from .events import events_page, plan_events
 from .merchants import Merchant
-from .oauth import AccessToken, ConsentError
+from .oauth import AccessToken, Client, ConsentError
 from .pages import consent_page, error_page
 from .payments import payments_page, plan_payments
 from .search import plan_search, search_page
@@ -35,6 +36,7 @@ _VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CATALOG_LIST_PAGE = 100  # README §3: fixed, no limit parameter
 CATALOG_SEARCH_DEFAULT = 100
 CATALOG_SEARCH_MAX = 1000
+BATCH_RETRIEVE_MAX = 100  # BatchRetrieveOrders: at most 100 order ids a request
 APP_NAME = "Sous"
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -92,6 +94,10 @@ class SquareApi:
             except KeyError:  # the merchant went away with a smaller `merchants` size
                 raise unauthorized() from None
 
+    def _authenticate_app(self, request: Request) -> Client:
+        with self.state.lock:
+            return self.state.oauth.authenticate_app(request.headers.get("authorization"))
+
     def routes(self) -> list[BaseRoute]:
         def guarded(handler: Handler) -> Handler:
             async def endpoint(request: Request) -> Response:
@@ -119,7 +125,19 @@ class SquareApi:
             ("/v2/catalog/list", self.list_catalog, "GET"),
             ("/v2/catalog/search", self.search_catalog, "POST"),
             ("/v2/orders/search", self.search_orders, "POST"),
+            ("/v2/orders/batch-retrieve", self.batch_retrieve_orders, "POST"),
             ("/v2/payments", self.list_payments, "GET"),
+            ("/v2/events", self.search_events, "POST"),
+            ("/v2/webhooks/subscriptions", self.list_subscriptions, "GET"),
+            ("/v2/webhooks/subscriptions", self.create_subscription, "POST"),
+            ("/v2/webhooks/subscriptions/{subscription_id}", self.retrieve_subscription, "GET"),
+            ("/v2/webhooks/subscriptions/{subscription_id}", self.update_subscription, "PUT"),
+            ("/v2/webhooks/subscriptions/{subscription_id}", self.delete_subscription, "DELETE"),
+            (
+                "/v2/webhooks/subscriptions/{subscription_id}/signature-key",
+                self.rotate_signature_key,
+                "POST",
+            ),
         ]
         routes: list[BaseRoute] = [
             Route(path, guarded(handler), methods=[method]) for path, handler, method in table
@@ -237,8 +255,11 @@ class SquareApi:
     async def list_locations(self, request: Request) -> Response:
         self._count("locations.list")
         _, merchant = self._authenticate(request, "MERCHANT_PROFILE_READ")
-        body = {"locations": [loc.body for loc in merchant.locations]}
-        return json_response(body)
+        with self.state.lock:
+            bodies = [self.state.location_body(loc) for loc in merchant.locations]
+        # README §3: sorted by name, which the seller may have changed since the seeding.
+        bodies.sort(key=lambda body: (body["name"].casefold(), body["id"]))
+        return json_response({"locations": bodies})
 
     async def retrieve_location(self, request: Request) -> Response:
         self._count("locations.get")
@@ -248,7 +269,8 @@ class SquareApi:
             wanted = merchant.main_location.id
         for loc in merchant.locations:
             if loc.id == wanted:
-                return json_response({"location": loc.body})
+                with self.state.lock:
+                    return json_response({"location": self.state.location_body(loc)})
         raise SquareError(404, "NOT_FOUND", f"Location `{wanted}` not found.", "location_id")
 
     # --- catalog (README §6) --------------------------------------------------------------------
@@ -373,6 +395,50 @@ class SquareApi:
         content = await run_in_threadpool(page)
         return Response(content, media_type="application/json")
 
+    async def batch_retrieve_orders(self, request: Request) -> Response:
+        self._count("orders.batch_retrieve")
+        _, merchant = self._authenticate(request, "ORDERS_READ")
+        body = await _json_body(request)
+        order_ids = body.get("order_ids")
+        if order_ids is None:
+            raise bad_request(
+                "MISSING_REQUIRED_PARAMETER", "Field must be set: `order_ids`.", "order_ids"
+            )
+        if not isinstance(order_ids, list) or not all(isinstance(i, str) for i in order_ids):
+            raise bad_request("EXPECTED_ARRAY", "Expected an array of strings.", "order_ids")
+        if not order_ids:
+            raise bad_request(
+                "ARRAY_LENGTH_TOO_SHORT", "`order_ids` must have at least 1 element.", "order_ids"
+            )
+        if len(order_ids) > BATCH_RETRIEVE_MAX:
+            raise bad_request(
+                "ARRAY_LENGTH_TOO_LONG",
+                f"`order_ids` must have at most {BATCH_RETRIEVE_MAX} elements, "
+                f"but it has {len(order_ids)}.",
+                "order_ids",
+            )
+        locations = merchant.locations
+        location_id = body.get("location_id")
+        if location_id is not None:
+            locations = tuple(loc for loc in merchant.locations if loc.id == location_id)
+            if not locations:  # as SearchOrders answers another merchant's location
+                raise SquareError(
+                    403,
+                    "FORBIDDEN",
+                    f"Location `{location_id}` does not belong to this merchant.",
+                    "location_id",
+                )
+        loc_keys = {loc.key for loc in locations}
+        state = self.state
+
+        def page() -> bytes:
+            # Ids Square does not know, or of another merchant, are left out, not errors.
+            orders = state.batch_orders(order_ids, loc_keys, now_ms())
+            return orjson.dumps({"orders": orders} if orders else {})
+
+        content = await run_in_threadpool(page)
+        return Response(content, media_type="application/json")
+
     async def list_payments(self, request: Request) -> Response:
         self._count("payments.list")
         _, merchant = self._authenticate(request, "PAYMENTS_READ")
@@ -387,6 +453,74 @@ class SquareApi:
             )
 
         return json_response(await run_in_threadpool(page))
+
+    # --- events and webhook subscriptions (README §10), called as the app, not a seller ------
+
+    async def search_events(self, request: Request) -> Response:
+        self._count("events.search")
+        client = self._authenticate_app(request)
+        body = await _json_body(request)
+        plan = plan_events(body, client.client_id)
+        with self.state.lock:
+            answer = events_page(
+                self.state.events, plan, body.get("cursor"), now_ms(), PINNED_VERSION
+            )
+        return json_response(answer)
+
+    async def list_subscriptions(self, request: Request) -> Response:
+        self._count("webhooks.subscriptions.list")
+        client = self._authenticate_app(request)
+        with self.state.lock:
+            answer = self.state.subscriptions.page(client.client_id, dict(request.query_params))
+        return json_response(answer)
+
+    async def create_subscription(self, request: Request) -> Response:
+        self._count("webhooks.subscriptions.create")
+        client = self._authenticate_app(request)
+        body = await _json_body(request)
+        with self.state.lock:
+            created = self.state.subscriptions.create(
+                client.client_id, body, PINNED_VERSION, now_ms()
+            )
+        return json_response({"subscription": created.body()})
+
+    async def retrieve_subscription(self, request: Request) -> Response:
+        self._count("webhooks.subscriptions.get")
+        client = self._authenticate_app(request)
+        with self.state.lock:
+            found = self.state.subscriptions.get(
+                client.client_id, request.path_params["subscription_id"]
+            )
+        return json_response({"subscription": found.body()})
+
+    async def update_subscription(self, request: Request) -> Response:
+        self._count("webhooks.subscriptions.update")
+        client = self._authenticate_app(request)
+        body = await _json_body(request)
+        with self.state.lock:
+            updated = self.state.subscriptions.update(
+                client.client_id, request.path_params["subscription_id"], body, now_ms()
+            )
+        return json_response({"subscription": updated.body()})
+
+    async def delete_subscription(self, request: Request) -> Response:
+        self._count("webhooks.subscriptions.delete")
+        client = self._authenticate_app(request)
+        with self.state.lock:
+            self.state.subscriptions.delete(
+                client.client_id, request.path_params["subscription_id"]
+            )
+        return json_response({})
+
+    async def rotate_signature_key(self, request: Request) -> Response:
+        self._count("webhooks.subscriptions.signature_key")
+        client = self._authenticate_app(request)
+        body = await _json_body(request)
+        with self.state.lock:
+            key = self.state.subscriptions.rotate(
+                client.client_id, request.path_params["subscription_id"], body, now_ms()
+            )
+        return json_response({"signature_key": key})
 
 
 def _offset(position: dict) -> int:
