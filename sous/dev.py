@@ -19,10 +19,13 @@ import secrets
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
+import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
@@ -150,6 +153,26 @@ def ensure_env_file() -> None:
     say("Wrote .env with development settings (fresh secret key and encryption key).")
 
 
+def subscribe_sandbox_webhooks(key: str, deadline_seconds: float = 60) -> None:
+    """Subscribe this site to the local Square's webhooks, as one does once per app in
+    Square's dashboard, as soon as the sandbox answers."""
+    base = os.environ.get("PROVIDER_SANDBOX_URL", f"http://127.0.0.1:{SANDBOX_PORT}").rstrip("/")
+    public = os.environ.get("PUBLIC_BASE_URL", f"http://localhost:{WEB_PORT}").rstrip("/")
+    target = os.environ.get("SQUARE_WEBHOOK_URL") or f"{public}/integrations/webhooks/square"
+    body = {"notification_url": target, "signature_key": key}
+    control = f"{base}/_sandbox/square/webhooks"
+    ends = time.monotonic() + deadline_seconds
+    while time.monotonic() < ends:
+        try:
+            requests.post(control, json=body, timeout=5).raise_for_status()
+        except requests.RequestException:
+            time.sleep(0.5)  # the sandbox is still starting
+        else:
+            say(f"The local Square sends its webhooks to {target}.")
+            return
+    say("The local Square did not answer: no webhooks this run (the schedules still sync).")
+
+
 def manage(*args: str, env: dict[str, str]) -> None:
     subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], check=True, env=env, cwd=ROOT)
 
@@ -165,7 +188,15 @@ def run() -> None:
 
     environ.Env.read_env(ROOT / ".env", overwrite=False)
     url, redis_command = resolve_redis(os.environ.get("REDIS_URL"))
-    env = {**os.environ, "REDIS_URL": url, "PYTHONUNBUFFERED": "1"}
+    # Live updates: the sandbox sends Square's webhooks to this site, signed with a key made
+    # for this run (unless .env names one), once it has subscribed it (below).
+    webhook_key = os.environ.get("SQUARE_WEBHOOK_SIGNATURE_KEYS") or secrets.token_urlsafe(16)
+    env = {
+        **os.environ,
+        "REDIS_URL": url,
+        "PYTHONUNBUFFERED": "1",
+        "SQUARE_WEBHOOK_SIGNATURE_KEYS": webhook_key,
+    }
 
     manage("migrate", "--noinput", env=env)
     manage("bootstrap_demo", env=env)
@@ -180,6 +211,9 @@ def run() -> None:
     say(
         f"Open http://localhost:{WEB_PORT}/ and log in with the demo login above. Ctrl-C stops all."
     )
+    threading.Thread(
+        target=subscribe_sandbox_webhooks, args=(webhook_key.split(",")[0],), daemon=True
+    ).start()
     manager.loop()
     sys.exit(manager.returncode)
 

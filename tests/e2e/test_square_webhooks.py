@@ -1,0 +1,81 @@
+"""Live data from Square's webhooks, end to end: the sandbox sends signed notifications to the
+running site, a worker processes them, and the page changes without a click."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from integrations.models import SyncJob, WebhookEvent
+from sous.sales.models import Order
+from tests.conftest import wait_for
+from tests.integrations.square_sync import (
+    merchant_fixture,  # noqa: F401
+    resize,
+    square_config_fixture,  # noqa: F401
+)
+
+KEY = "e2e-signature-key"
+
+
+@pytest.fixture
+def subscribed(live_app, sandbox, settings):
+    """Square (the sandbox) subscribed to this site's webhook URL, as set once per app."""
+    url = f"{live_app.url}/integrations/webhooks/square"
+    settings.SQUARE_WEBHOOK_SIGNATURE_KEYS = [KEY]
+    settings.SQUARE_WEBHOOK_URL = url
+    resize(sandbox, orders_per_day=0)  # only the orders the test makes send events
+    sandbox.control("POST", "square/webhooks", json={"notification_url": url, "signature_key": KEY})
+    return url
+
+
+def test_an_order_closed_in_square_is_in_sous_seconds_later(
+    square_config, merchant, subscribed, integrations_worker, sandbox
+):
+    location = merchant["locations"][0]
+    closed = datetime.now(UTC) - timedelta(minutes=2)
+    made = sandbox.control(
+        "POST",
+        "square/orders",
+        json={
+            "location_id": location["id"],
+            "created_at": (closed - timedelta(minutes=30)).isoformat(),
+            "closed_at": closed.isoformat(),
+        },
+    )["order"]
+
+    stored = wait_for(
+        lambda: Order.objects.filter(external_id=made["id"]).first(),
+        timeout=30,
+        message="the new order never reached Sous",
+    )
+    assert stored.total_money == made["total_money"]["amount"]
+    job = SyncJob.objects.get(kind="square.orders")
+    assert job.trigger == SyncJob.Trigger.WEBHOOK and job.trigger_detail == "1 order changed"
+
+    changed = sandbox.control(
+        "PATCH", f"square/orders/{made['id']}", json={"redraw_line_items": True}
+    )["order"]
+    wait_for(
+        lambda: Order.objects.get(external_id=made["id"]).version == changed["version"],
+        timeout=30,
+        message="the changed order never reached Sous",
+    )
+    assert Order.objects.get(external_id=made["id"]).total_money == changed["total_money"]["amount"]
+    assert WebhookEvent.objects.filter(state=WebhookEvent.State.PROCESSED).count() >= 2
+
+
+def test_access_revoked_in_square_turns_the_card_red_without_a_click(
+    square_config, merchant, subscribed, integrations_worker, logged_in, sandbox, shot
+):
+    page = logged_in
+    card = page.locator("#card-square")
+    expect(card).to_contain_text("Active")
+
+    sandbox.control("POST", f"square/merchants/{merchant['id']}/revoke")
+
+    expect(card).to_contain_text("Re-auth required", timeout=20_000)
+    expect(card).to_contain_text("access was revoked in Square")
+    shot(page, "revoked")
