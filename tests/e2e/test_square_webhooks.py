@@ -79,3 +79,81 @@ def test_access_revoked_in_square_turns_the_card_red_without_a_click(
     expect(card).to_contain_text("Re-auth required", timeout=20_000)
     expect(card).to_contain_text("access was revoked in Square")
     shot(page, "revoked")
+
+
+def _add_orders(sandbox, location, count) -> list[dict]:
+    closed = datetime.now(UTC) - timedelta(minutes=5)
+    return [
+        sandbox.control(
+            "POST",
+            "square/orders",
+            json={
+                "location_id": location["id"],
+                "created_at": (closed - timedelta(minutes=30 + n)).isoformat(),
+                "closed_at": (closed - timedelta(minutes=n)).isoformat(),
+            },
+        )["order"]
+        for n in range(count)
+    ]
+
+
+def _as_square_holds_them(sandbox, orders) -> bool:
+    for made in orders:
+        now = sandbox.control("GET", f"square/orders/{made['id']}")["order"]
+        stored = Order.objects.filter(external_id=made["id"]).first()
+        if stored is None or (stored.version, stored.total_money) != (
+            now["version"],
+            now["total_money"]["amount"],
+        ):
+            return False
+    return True
+
+
+def test_duplicate_and_out_of_order_deliveries_leave_exactly_what_square_holds(
+    square_config, merchant, subscribed, integrations_worker, sandbox
+):
+    sandbox.knobs(webhook_duplicate_rate=1.0, webhook_out_of_order=4)
+    orders = _add_orders(sandbox, merchant["locations"][0], 4)
+    for made in orders:  # each changed twice: three versions delivered in a shuffled order
+        for _ in range(2):
+            sandbox.control(
+                "PATCH", f"square/orders/{made['id']}", json={"redraw_line_items": True}
+            )
+    sandbox.control("POST", "square/webhooks/flush", json={"timeout": 10})
+
+    wait_for(
+        lambda: _as_square_holds_them(sandbox, orders),
+        timeout=45,
+        message="Sous does not hold the orders' latest versions",
+    )
+    assert Order.objects.filter(external_id__in=[o["id"] for o in orders]).count() == 4
+    # Every delivery came twice; each event was processed once.
+    deliveries = sandbox.control("GET", "square/webhooks/deliveries")["deliveries"]
+    assert any(a["duplicate"] for d in deliveries for a in d["attempts"])
+    assert WebhookEvent.objects.count() == len({d["event_id"] for d in deliveries})
+
+
+def test_dropped_deliveries_are_recovered_from_the_events_feed(
+    square_config, merchant, subscribed, integrations_worker, sandbox
+):
+    from integrations.jobs import triggers
+
+    square_config.cursors = {
+        **square_config.cursors,
+        "square.events": {"latest": datetime.now(UTC).isoformat()},
+    }
+    square_config.save(update_fields=["cursors"])
+    sandbox.knobs(webhook_drop_rate=1.0)
+    orders = _add_orders(sandbox, merchant["locations"][0], 2)
+    sandbox.control("POST", "square/webhooks/flush", json={"timeout": 10})
+    assert not WebhookEvent.objects.exists()  # nothing came
+
+    check, _ = triggers.request(square_config, "events", {}, trigger=SyncJob.Trigger.SCHEDULE)
+
+    wait_for(
+        lambda: _as_square_holds_them(sandbox, orders),
+        timeout=45,
+        message="the dropped orders were not recovered",
+    )
+    check.refresh_from_db()
+    assert check.summary.startswith("Notifications checked: ") and "missed" in check.summary
