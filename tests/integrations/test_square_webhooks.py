@@ -3,10 +3,13 @@ the connections of their merchant and turned into coalesced jobs (or Error, when
 revoked)."""
 
 import json
+import re
 import uuid
+from io import StringIO
 
 import pytest
 import responses
+from django.core.management import call_command
 
 from integrations.jobs import execute, triggers
 from integrations.models import IntegrationConfig, IntegrationEvent, SyncJob, WebhookEvent
@@ -15,6 +18,7 @@ from providers.square import webhooks
 from tests.conftest import UNREACHABLE_SANDBOX
 
 URL = "https://sous.example/integrations/webhooks/square"
+REFUSED_LINE = r"Square notifications refused this hour \(bad signature\): (\d+)"
 KEY = "sig-key-current"
 
 
@@ -233,3 +237,16 @@ def test_events_that_never_arrived_are_found_in_the_feed_and_processed(client, s
     assert orders.params == {"order_ids": ["ORDER-2"]}  # the delivered one was done already
     square.refresh_from_db()
     assert square.cursors["square.events"] == {"latest": "2026-12-01T11:02:00.000Z"}
+
+
+def test_operators_see_how_many_notifications_were_refused_this_hour(client, square):
+    def refused() -> int:
+        out = StringIO()
+        call_command("integrations_status", "--no-health", stdout=out)
+        said = re.search(REFUSED_LINE, out.getvalue())
+        return int(said.group(1))
+
+    before = refused()  # the cache is shared with other tests within the hour
+    for _ in range(3):
+        _post(client, _event(), key="forged")
+    assert refused() == before + 3

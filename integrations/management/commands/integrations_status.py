@@ -10,6 +10,8 @@ from integrations.jobs import control, events, schedules
 from integrations.management.cli import OneLineErrors
 from integrations.models import IntegrationConfig
 from integrations.services import apps, health
+from integrations.webhooks import receive
+from providers import registry
 
 
 def ago(moment, now) -> str:
@@ -80,3 +82,11 @@ class Command(OneLineErrors, BaseCommand):
                     str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)
                 ).rstrip()
             )
+        # A burst of refused notifications is someone probing, or a key rotated on one side only.
+        for key in registry.provider_keys():
+            if registry.provider_class(key).sends_notifications:
+                refused = receive.refused_this_hour(key)
+                name = registry.provider_class(key).name
+                self.stdout.write(
+                    f"{name} notifications refused this hour (bad signature): {refused}"
+                )
