@@ -19,7 +19,8 @@ import orjson
 
 from . import cursor as cursors
 from .errors import bad_request
-from .timefmt import iso_ms, parse_rfc3339_us
+from .search import expect_object, time_bound
+from .timefmt import iso_ms
 
 RETENTION_MS = 28 * 86_400_000  # SearchEvents: "events that occur within a 28-day timeframe"
 MAX_LIMIT = 100  # SearchEvents: "The default value is 100, which is also the maximum"
@@ -180,14 +181,6 @@ class EventQuery:
         )
 
 
-def _object(value: object, field: str) -> dict:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise bad_request("EXPECTED_OBJECT", f"Expected `{field}` to be an object.", field)
-    return value
-
-
 def _known_keys(value: dict, known: tuple[str, ...], where: str) -> None:
     # Refused rather than ignored: a misspelt sort or filter would silently change the answer.
     for key in value:
@@ -203,35 +196,27 @@ def _strings(value: object, field: str) -> frozenset[str] | None:
     return frozenset(value)
 
 
-def _bound(value: object, field: str, *, round_up: bool) -> int:
-    try:
-        micros = parse_rfc3339_us(value)  # type: ignore[arg-type]
-    except (ValueError, TypeError):
-        raise bad_request("INVALID_TIME", f"Invalid RFC 3339 timestamp {value!r}.", field) from None
-    return -(-micros // 1000) if round_up else micros // 1000
-
-
 def plan_events(body: dict, client_id: str) -> EventQuery:
     """Validate a SearchEvents body (SDK SearchEventsQuery / SearchEventsFilter / Sort)."""
-    query = _object(body.get("query"), "query")
+    query = expect_object(body.get("query"), "query")
     _known_keys(query, ("filter", "sort"), "query")
-    filters = _object(query.get("filter"), "query.filter")
+    filters = expect_object(query.get("filter"), "query.filter")
     _known_keys(
         filters, ("event_types", "merchant_ids", "location_ids", "created_at"), "query.filter"
     )
     start = end = None
-    created = _object(filters.get("created_at"), "query.filter.created_at")
+    created = expect_object(filters.get("created_at"), "query.filter.created_at")
     if created.get("start_at") is not None:
-        start = _bound(created["start_at"], "query.filter.created_at.start_at", round_up=True)
+        start = time_bound(created["start_at"], "query.filter.created_at.start_at", round_up=True)
     if created.get("end_at") is not None:
-        end = _bound(created["end_at"], "query.filter.created_at.end_at", round_up=False)
+        end = time_bound(created["end_at"], "query.filter.created_at.end_at", round_up=False)
     if start is not None and end is not None and start > end:
         raise bad_request(
             "INVALID_TIME_RANGE",
             "The start of the time range is after its end.",
             "query.filter.created_at",
         )
-    sort = _object(query.get("sort"), "query.sort")
+    sort = expect_object(query.get("sort"), "query.sort")
     _known_keys(sort, ("field", "order"), "query.sort")
     if sort.get("field", "DEFAULT") != "DEFAULT":
         raise bad_request(

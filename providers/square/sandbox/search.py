@@ -36,7 +36,7 @@ class SearchPlan:
     end_defaulted: bool  # no end_at given: it becomes the time of the first request
 
 
-def _time_bound(value: object, field: str, *, round_up: bool) -> int:
+def time_bound(value: object, field: str, *, round_up: bool) -> int:
     """An RFC 3339 bound in ms; start bounds round up so a bound is never widened."""
     try:
         micros = parse_rfc3339_us(value)  # type: ignore[arg-type]
@@ -45,7 +45,7 @@ def _time_bound(value: object, field: str, *, round_up: bool) -> int:
     return -(-micros // 1000) if round_up else micros // 1000
 
 
-def _object(value: object, field: str) -> dict:
+def expect_object(value: object, field: str) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -87,8 +87,8 @@ def plan_search(body: dict, merchant: Merchant) -> SearchPlan:
         )
     locations = [by_id[i] for i in dict.fromkeys(location_ids)]
 
-    query = _object(body.get("query"), "query")
-    filters = _object(query.get("filter"), "query.filter")
+    query = expect_object(body.get("query"), "query")
+    filters = expect_object(query.get("filter"), "query.filter")
     for unsupported in ("fulfillment_filter", "source_filter", "customer_filter"):
         if filters.get(unsupported):
             raise bad_request(
@@ -99,7 +99,7 @@ def plan_search(body: dict, merchant: Merchant) -> SearchPlan:
 
     states = None
     if filters.get("state_filter") is not None:
-        state_filter = _object(filters["state_filter"], "query.filter.state_filter")
+        state_filter = expect_object(filters["state_filter"], "query.filter.state_filter")
         wanted = state_filter.get("states")
         if not isinstance(wanted, list) or not wanted:
             raise bad_request(
@@ -119,7 +119,7 @@ def plan_search(body: dict, merchant: Merchant) -> SearchPlan:
     date_field = None
     lo = hi = None
     end_defaulted = False
-    dates = _object(filters.get("date_time_filter"), "query.filter.date_time_filter")
+    dates = expect_object(filters.get("date_time_filter"), "query.filter.date_time_filter")
     given = [f for f in ("created_at", "updated_at", "closed_at") if dates.get(f) is not None]
     if len(given) > 1:
         raise bad_request(
@@ -131,11 +131,11 @@ def plan_search(body: dict, merchant: Merchant) -> SearchPlan:
     if given:
         date_field = given[0]
         where = f"query.filter.date_time_filter.{date_field}"
-        time_range = _object(dates[date_field], where)
+        time_range = expect_object(dates[date_field], where)
         if time_range.get("start_at") is not None:
-            lo = _time_bound(time_range["start_at"], f"{where}.start_at", round_up=True)
+            lo = time_bound(time_range["start_at"], f"{where}.start_at", round_up=True)
         if time_range.get("end_at") is not None:
-            hi = _time_bound(time_range["end_at"], f"{where}.end_at", round_up=False)
+            hi = time_bound(time_range["end_at"], f"{where}.end_at", round_up=False)
         else:
             end_defaulted = True
         if lo is not None and hi is not None and lo > hi:
@@ -143,7 +143,7 @@ def plan_search(body: dict, merchant: Merchant) -> SearchPlan:
                 "INVALID_TIME_RANGE", "The start of the time range is after its end.", where
             )
 
-    sort = _object(query.get("sort"), "query.sort")
+    sort = expect_object(query.get("sort"), "query.sort")
     sort_field = "CREATED_AT"
     sort_order = "DESC"
     if sort:
