@@ -3,7 +3,10 @@ off with the keyboard, and read when each runs next."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from integrations.models import Schedule
@@ -16,13 +19,17 @@ from tests.integrations.square_sync import (
 @pytest.mark.parametrize("width", [1280, 360])
 def test_an_owner_chooses_how_often_and_turns_a_schedule_off(square_config, logged_in, shot, width):
     page = logged_in
+    # Where the hourly slot falls depends on the connection's offset: put it half an hour out.
+    Schedule.objects.filter(config=square_config, action="catalog").update(
+        next_run_at=timezone.now() + timedelta(minutes=30, seconds=30)
+    )
     page.set_viewport_size({"width": width, "height": 860})
     page.get_by_role("button", name="Manage Square").click()
     catalog = page.locator("#schedule-square-catalog")
     sales = page.locator("#schedule-square-sales")
     expect(catalog.get_by_role("switch")).to_be_checked()
     expect(catalog.get_by_label("Catalog sync: how often")).to_have_value("60")
-    expect(catalog).to_contain_text("Next: in ")
+    expect(catalog).to_contain_text("Next: in 30 min")
     expect(sales).to_contain_text("after each location's day closes")
     catalog.scroll_into_view_if_needed()
     shot(page, f"schedules-{width}")
