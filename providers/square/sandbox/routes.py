@@ -26,7 +26,7 @@ from .merchants import Merchant
 from .oauth import AccessToken, Client, ConsentError
 from .pages import consent_page, error_page
 from .payments import payments_page, plan_payments
-from .search import plan_search, search_page
+from .search import plan_search, required_strings, search_page
 from .state import SquareState
 from .timefmt import iso_ms, now_ms, parse_rfc3339_us
 
@@ -399,13 +399,7 @@ class SquareApi:
         self._count("orders.batch_retrieve")
         _, merchant = self._authenticate(request, "ORDERS_READ")
         body = await _json_body(request)
-        order_ids = body.get("order_ids")
-        if order_ids is None:
-            raise bad_request(
-                "MISSING_REQUIRED_PARAMETER", "Field must be set: `order_ids`.", "order_ids"
-            )
-        if not isinstance(order_ids, list) or not all(isinstance(i, str) for i in order_ids):
-            raise bad_request("EXPECTED_ARRAY", "Expected an array of strings.", "order_ids")
+        order_ids = required_strings(body, "order_ids")
         if not order_ids:
             raise bad_request(
                 "ARRAY_LENGTH_TOO_SHORT", "`order_ids` must have at least 1 element.", "order_ids"

@@ -53,14 +53,18 @@ def expect_object(value: object, field: str) -> dict:
     return value
 
 
+def required_strings(body: dict, field: str) -> list[str]:
+    """A required array of strings (location ids, order ids), refused as Square refuses it."""
+    value = body.get(field)
+    if value is None:
+        raise bad_request("MISSING_REQUIRED_PARAMETER", f"Field must be set: `{field}`.", field)
+    if not isinstance(value, list) or not all(isinstance(i, str) for i in value):
+        raise bad_request("EXPECTED_ARRAY", "Expected an array of strings.", field)
+    return value
+
+
 def plan_search(body: dict, merchant: Merchant) -> SearchPlan:
-    location_ids = body.get("location_ids")
-    if location_ids is None:
-        raise bad_request(
-            "MISSING_REQUIRED_PARAMETER", "Field must be set: `location_ids`.", "location_ids"
-        )
-    if not isinstance(location_ids, list) or not all(isinstance(i, str) for i in location_ids):
-        raise bad_request("EXPECTED_ARRAY", "Expected an array of strings.", "location_ids")
+    location_ids = required_strings(body, "location_ids")
     if not location_ids:
         raise bad_request(
             "ARRAY_LENGTH_TOO_SHORT",
