@@ -27,7 +27,7 @@ class Knobs:
     rate_429: float = 0.0  # fraction of emulated requests answered 429 with Retry-After
     retry_after: int = 1  # seconds, sent with each injected 429
     rate_5xx: float = 0.0  # fraction of emulated requests answered 500 or 503
-    # Webhook delivery, as the receiving end sees it (Square: square/sandbox/delivery.py).
+    # Webhook delivery, as the receiving end sees it (providers/sandbox/delivery.py).
     webhook_delay_ms: int = 0  # before an event's first delivery attempt
     webhook_drop_rate: float = 0.0  # fraction never sent nor retried (the Events API keeps them)
     webhook_duplicate_rate: float = 0.0  # fraction sent a second time after being acknowledged

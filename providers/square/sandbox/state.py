@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from providers.sandbox.core import Knobs
+from providers.sandbox.delivery import Dispatcher
 
 from . import events, ids
 from .catalog import CatalogStore, Menu, build_catalog
 from .config import Sizes, SquareConfig
-from .delivery import Dispatcher
+from .delivery import SquareCourier
 from .ground_truth import GroundTruth, ground_truth
 from .live import LiveClock
 from .merchants import Location, Merchant, build_merchants
@@ -67,7 +68,7 @@ class SquareState:
         self.lock = threading.RLock()
         self.clock_offset = 0.0
         self.rendered = RenderedOrders(config.render_cache_mb * 1024 * 1024)
-        self.dispatcher = Dispatcher(knobs, self._target, config.seed)
+        self.dispatcher = Dispatcher(knobs, SquareCourier(self._target), config.seed)
         self.live = LiveClock(self)
         self.reset()
         self.live.start()
