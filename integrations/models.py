@@ -355,6 +355,11 @@ class WebhookEvent(models.Model):
     event_id = models.CharField(max_length=200)
     event_type = models.CharField(max_length=100, blank=True)
     account_id = models.CharField(max_length=200, blank=True, db_index=True)
+    # Set for a notification on a channel Sous opened for one connection (Drive); others are
+    # routed by account.
+    config = models.ForeignKey(
+        IntegrationConfig, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     occurred_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
     body = models.BinaryField()  # the raw body, exactly as signed
@@ -370,3 +375,18 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.event_type} {self.event_id}"
+
+
+class NotificationChannel(models.Model):
+    """A push channel open at the provider for one connection (Drive's changes.watch). It ends
+    at `expires_at` unless a newer one replaces it first; stopped ones are deleted."""
+
+    config = models.ForeignKey(IntegrationConfig, on_delete=models.CASCADE, related_name="channels")
+    channel_id = models.CharField(max_length=64, unique=True)
+    resource_id = models.CharField(max_length=200)
+    account_id = models.CharField(max_length=200)  # the account it was opened with
+    opened_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.config} channel {self.channel_id} until {self.expires_at:%Y-%m-%d %H:%M}"

@@ -15,7 +15,7 @@ from django.utils import timezone
 from .jobs import dispatch, execute, recovery, schedules
 from .models import IntegrationConfig
 from .services import tokens
-from .webhooks import process, receive
+from .webhooks import channels, process, receive
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,19 @@ def process_webhook_event(event_pk: int) -> None:
 def process_stale_webhook_events() -> int:
     """Beat, every minute: notifications whose task was lost."""
     return process.process_stale()
+
+
+@shared_task(name=channels.RECONCILE_TASK)
+def reconcile_channels(config_pk: int) -> None:
+    config = IntegrationConfig.objects.filter(pk=config_pk).first()
+    if config is not None:
+        channels.reconcile(config)
+
+
+@shared_task(name="integrations.renew_channels")
+def renew_channels() -> None:
+    """Beat, every 15 minutes: push channels opened, renewed before they end, or stopped."""
+    channels.renew_all()
 
 
 @shared_task(name="integrations.refresh_tokens")

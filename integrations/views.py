@@ -28,6 +28,7 @@ from .services import (
     imported,
     tokens,
 )
+from .webhooks import channels
 from .webhooks import status as live_updates
 
 TOAST_EVENT = "sous:toast"
@@ -203,6 +204,7 @@ def save_settings(request, key):
         return HttpResponse(str(exc), status=400)
     config.save(update_fields=["settings", "updated_at"])
     schedules.replan(config)  # new locations, cutoffs or folders move the next runs
+    channels.reconcile_soon(config)  # folders chosen or cleared: open or stop Drive's channel
     activity.record(
         config, IntegrationEvent.Kind.SETTINGS_CHANGED, "Settings saved", actor=request.user
     )

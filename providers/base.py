@@ -145,6 +145,43 @@ class InvalidNotification(ValueError):
     """A body that verified but is not an event Sous can read."""
 
 
+@dataclass(frozen=True)
+class PushChannel:
+    """A notification channel Sous opened for one connection (Drive's changes.watch)."""
+
+    id: str  # Sous's id for it, unique per app
+    resource_id: str  # the provider's id of what it watches (needed to stop it)
+    expires_at: datetime  # as the provider granted it: it ends then, unless renewed
+
+
+@dataclass(frozen=True)
+class Push:
+    """A notification on a push channel, read from its headers (Drive's body is empty)."""
+
+    channel_id: str
+    token: str  # what Sous gave the channel, echoed back: how Sous knows it is genuine
+    state: str  # "sync" when the channel opens, then "change"
+    number: int  # grows per channel; a redelivery carries the same one
+
+    @property
+    def event_id(self) -> str:
+        return f"{self.channel_id}:{self.number}"
+
+    def stored(self) -> bytes:
+        """What Sous keeps once the token checked out: everything but the token."""
+        return msgspec.json.encode(
+            {"channel_id": self.channel_id, "state": self.state, "number": self.number}
+        )
+
+    @classmethod
+    def from_stored(cls, body: bytes) -> Push:
+        try:
+            fields = msgspec.json.decode(body, type=dict[str, str | int])
+            return cls(str(fields["channel_id"]), "", str(fields["state"]), int(fields["number"]))
+        except (msgspec.DecodeError, KeyError, TypeError, ValueError) as exc:
+            raise InvalidNotification(f"not a stored push notification: {exc}") from None
+
+
 class Action:
     """Something staff can start from the drawer; it runs as a SyncJob of kind `<provider>.<key>`.
 
@@ -287,6 +324,27 @@ class Provider:
         """The event in a verified body, and the work it asks for; InvalidNotification if it
         is not one."""
         raise InvalidNotification("This provider sends no notifications.")
+
+    # --- Push channels: notifications on channels Sous opens per connection, each carrying
+    # a token Sous chose (Drive), instead of one app-wide signed subscription (Square).
+    push_channels: ClassVar[bool] = False
+
+    def wants_push(self, settings: dict) -> bool:
+        """Whether a connection with these settings has anything to watch."""
+        return False
+
+    def open_channel(
+        self, access_token: str, *, channel_id: str, address: str, token: str
+    ) -> PushChannel:
+        raise NotImplementedError
+
+    def close_channel(self, access_token: str, channel: PushChannel) -> None:
+        """Stop it (already gone at the provider is fine)."""
+        raise NotImplementedError
+
+    def read_push(self, headers: Mapping[str, str]) -> Push:
+        """InvalidNotification when the headers are not a notification of this provider."""
+        raise InvalidNotification("This provider has no push channels.")
 
     def action(self, key: str) -> Action | None:
         return next((action for action in self.actions if action.key == key), None)

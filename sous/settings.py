@@ -188,6 +188,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
     },
     "integrations-refresh-tokens": {"task": "integrations.refresh_tokens", "schedule": 60 * 60},
+    "integrations-renew-channels": {"task": "integrations.renew_channels", "schedule": 15 * 60},
     # A dead worker's job is sent again within INTEGRATIONS_JOB_LOCK_SECONDS + this.
     "integrations-resume-orphaned-jobs": {
         "task": "integrations.resume_orphaned_jobs",

@@ -8,6 +8,7 @@ import itertools
 import pytest
 
 from providers.sandbox.testing import run_sandbox
+from tests.notification_receiver import Receiver
 
 # A fixed key ring for the tests; subprocess workers get it through the environment.
 TEST_ENCRYPTION_KEYS = [base64.b64encode(bytes(range(32))).decode()]
@@ -52,6 +53,14 @@ def sandbox(sandbox_server):
     sandbox_server.reset()
     yield sandbox_server
     sandbox_server.reset()
+
+
+@pytest.fixture
+def receiver():
+    """A notification URL that records what the sandbox posts to it."""
+    receiver = Receiver()
+    yield receiver
+    receiver.close()
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from django.utils import timezone
 from integrations import crypto, progress
 from integrations.jobs import control, schedules
 from integrations.models import IntegrationConfig, IntegrationEvent, OAuthState
+from integrations.webhooks import channels
 from providers.base import Identity
 from providers.errors import ProviderError
 from providers.oauth import TokenSet
@@ -172,8 +173,15 @@ def save_connection(org, key: str, grant: TokenSet, identity: Identity, *, actor
         except tokens.CredentialsUnavailable:
             replaced = None
         if replaced is not None:
-            # Nobody here holds it any more: give it back once the switch is saved.
-            transaction.on_commit(lambda: _give_back(key, replaced))
+            # Nobody here holds it any more: stop what it opened and give it back once the
+            # switch is saved.
+            opened = list(config.channels.all())
+
+            def give_back() -> None:
+                channels.close(config, opened, access_token=replaced.access_token)
+                _give_back(key, replaced)
+
+            transaction.on_commit(give_back)
     tokens.store(config, grant)
     config.external_account_id = identity.account_id
     config.account_name = identity.name
@@ -192,6 +200,7 @@ def save_connection(org, key: str, grant: TokenSet, identity: Identity, *, actor
     activity.record(config, kind, config.connected_as, actor=actor)
     # Default schedules on a first connect; plans made for another account start afresh.
     schedules.replan(config)
+    channels.reconcile_soon(config)
     transaction.on_commit(
         lambda: progress.publish(config.organization_id, progress.connection_payload(config))
     )

@@ -12,6 +12,7 @@ from django.db import transaction
 from integrations import progress
 from integrations.jobs import control
 from integrations.models import IntegrationConfig, IntegrationEvent
+from integrations.webhooks import channels
 from providers.errors import ProviderError
 
 from . import activity, apps, tokens
@@ -26,6 +27,8 @@ def disconnect(config: IntegrationConfig, *, actor) -> str:
     # cancelled job, not as a failure that would put the connection in Error.
     with transaction.atomic():
         control.cancel_active(config, reason=f"{name} was disconnected")
+    # While the grant still works: the provider stops posting for a connection that is gone.
+    channels.close(config, list(config.channels.all()))
     revoked = False
     try:
         grant = tokens.read(config)

@@ -50,13 +50,7 @@ def _run(config: IntegrationConfig) -> HealthReport:
     now = timezone.now()
     provider = apps.provider(config.provider)
     try:
-        try:
-            result = provider.health(tokens.access_token(config))
-        except Unauthorized as exc:
-            if isinstance(exc, GrantRefused) or not exc.expired:
-                raise
-            # Expired before its time: refresh once and look again.
-            result = provider.health(tokens.access_token(config, stale=True))
+        result = tokens.call(config, provider.health)
     except tokens.CredentialsUnavailable as exc:
         return HealthReport(False, exc.reason, now)
     except Unauthorized as exc:

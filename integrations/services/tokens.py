@@ -7,14 +7,16 @@ returned to views, logged, put in a task message or raised in an exception's tex
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from django.db import transaction
 from django.utils import timezone
 
 from integrations import crypto
 from integrations.models import IntegrationConfig, IntegrationEvent
-from providers.errors import GrantRefused
+from providers.errors import GrantRefused, Unauthorized
 from providers.oauth import TokenSet
 
 from . import activity, apps, status
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 # token about to lapse.
 REFRESH_MARGIN = timedelta(minutes=10)
 UNREADABLE = "Credentials unreadable, reconnect"
+T = TypeVar("T")
 
 
 class CredentialsUnavailable(Exception):
@@ -97,6 +100,17 @@ def access_token(config: IntegrationConfig, *, stale: bool = False) -> str:
     elif needs_refresh(config):
         refresh(config)
     return read(config).access_token
+
+
+def call(config: IntegrationConfig, use: Callable[[str], T]) -> T:
+    """`use(access_token)`; when the provider refuses the token as expired before its time
+    (a clock ahead of ours), it is refreshed once and `use` runs again."""
+    try:
+        return use(access_token(config))
+    except Unauthorized as exc:
+        if isinstance(exc, GrantRefused) or not exc.expired:
+            raise
+        return use(access_token(config, stale=True))
 
 
 def refresh(

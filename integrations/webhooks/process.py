@@ -44,11 +44,16 @@ def _act(event: WebhookEvent) -> tuple[str, str]:
         notification = provider.read_notification(bytes(event.body))
     except InvalidNotification as exc:
         return WebhookEvent.State.INVALID, str(exc)[:300]
-    configs = list(
-        IntegrationConfig.objects.filter(
-            provider=event.provider, external_account_id=notification.account_id
-        ).select_related("organization")
-    )
+    if event.config_id:  # came on a channel Sous opened for this one connection
+        configs = list(
+            IntegrationConfig.objects.filter(pk=event.config_id).select_related("organization")
+        )
+    else:
+        configs = list(
+            IntegrationConfig.objects.filter(
+                provider=event.provider, external_account_id=notification.account_id
+            ).select_related("organization")
+        )
     if not configs:
         return WebhookEvent.State.UNROUTED, "No connection has this account."
     done = []

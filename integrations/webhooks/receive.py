@@ -33,7 +33,7 @@ def receive(provider: Provider, headers, body: bytes) -> Answer:
     keys = apps.webhook_keys(provider.key)
     url = apps.webhook_url(provider.key)
     if not keys or not provider.webhook_signature_valid(headers, body, url=url, keys=keys):
-        refused = _count_refused(provider.key)
+        refused = count_refused(provider.key)
         log.warning(
             "integrations.webhook.refused",
             extra={"provider": provider.key, "refused_this_hour": refused, "bytes": len(body)},
@@ -82,7 +82,7 @@ def _refused_key(provider_key: str) -> str:
     return f"sous:webhooks:refused:{provider_key}:{hour}"
 
 
-def _count_refused(provider_key: str) -> int:
+def count_refused(provider_key: str) -> int:
     key = _refused_key(provider_key)
     try:
         cache.add(key, 0, timeout=REFUSED_WINDOW * 2)

@@ -8,6 +8,8 @@ from datetime import datetime
 from integrations.models import IntegrationConfig, WebhookEvent
 from integrations.services import apps
 
+from . import channels
+
 
 @dataclass(frozen=True)
 class Live:
@@ -21,12 +23,19 @@ def live(config: IntegrationConfig) -> Live | None:
     provider = apps.provider(config.provider)
     if not provider.sends_notifications:
         return None
-    if not apps.webhook_keys(provider.key):
+    events = WebhookEvent.objects.filter(provider=provider.key)
+    if provider.push_channels:
+        if channels.address(provider) is None:
+            why = f"Sous has no public https address {provider.name} can reach"
+            return Live(False, why_not=why)
+        if not provider.wants_push(config.settings):
+            return Live(False, why_not="nothing is watched yet")
+        if not config.channels.exists():
+            return Live(False, why_not=f"{provider.name} has not opened Sous's channel yet")
+        events = events.filter(config=config)
+    elif not apps.webhook_keys(provider.key):
         return Live(False, why_not="this deployment has no webhook signature key for it")
-    last = (
-        WebhookEvent.objects.filter(provider=provider.key, account_id=config.external_account_id)
-        .order_by("-received_at")
-        .values_list("received_at", flat=True)
-        .first()
-    )
+    else:
+        events = events.filter(account_id=config.external_account_id)
+    last = events.order_by("-received_at").values_list("received_at", flat=True).first()
     return Live(True, last_event_at=last)

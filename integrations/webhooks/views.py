@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from integrations.services import apps
 
+from . import channels
 from .receive import receive
 
 
@@ -16,4 +17,6 @@ from .receive import receive
 @require_POST
 def notification(request, key):
     provider = apps.provider_or_404(key)
+    if provider.push_channels:  # authenticated by the token of a channel Sous opened
+        return HttpResponse(status=channels.receive(provider, request.headers).status)
     return HttpResponse(status=receive(provider, request.headers, request.body).status)

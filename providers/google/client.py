@@ -163,6 +163,36 @@ class GoogleClient:
         )
         return schemas.ChangeList.model_validate(body)
 
+    def watch_changes(
+        self, page_token: str, *, channel_id: str, address: str, token: str, expiration_ms: int
+    ) -> schemas.Channel:
+        """changes.watch: Drive posts to `address` whenever the account's feed changes.
+        https://developers.google.com/drive/api/reference/rest/v3/changes/watch"""
+        response = self.http.post(
+            f"{self.drive_url}/changes/watch",
+            params={
+                "pageToken": page_token,
+                "supportsAllDrives": "true",
+                "includeItemsFromAllDrives": "true",
+            },
+            json={
+                "id": channel_id,
+                "type": "web_hook",
+                "address": address,
+                "token": token,
+                "expiration": str(expiration_ms),
+            },
+        )
+        raise_for_response(response)
+        return schemas.Channel.model_validate(response.json())
+
+    def stop_channel(self, channel_id: str, resource_id: str) -> None:
+        """channels.stop. https://developers.google.com/drive/api/reference/rest/v3/channels/stop"""
+        response = self.http.post(
+            f"{self.drive_url}/channels/stop", json={"id": channel_id, "resourceId": resource_id}
+        )
+        raise_for_response(response)
+
     def list_drives(self, page_token: str | None = None, page_size: int = 100) -> schemas.DriveList:
         """drives.list: https://developers.google.com/drive/api/reference/rest/v3/drives/list"""
         params = {"pageSize": page_size, "fields": "nextPageToken,drives(id,name)"}

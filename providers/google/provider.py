@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 
-from providers.base import Health, Identity, InvalidParams, OAuthEndpoints, Provider
+from providers.base import (
+    Health,
+    Identity,
+    InvalidParams,
+    Notification,
+    OAuthEndpoints,
+    Provider,
+    Push,
+    PushChannel,
+)
+from providers.errors import NotFound
 from providers.http import BACKGROUND, INTERACTIVE, Profile
 
-from . import picker
+from . import picker, push
 from .actions import ScanDrive
 from .client import GoogleClient
-from .drive import KINDS
+from .drive import KINDS, watched_folders
 
 PRODUCTION = {
     "authorize": "https://accounts.google.com/o/oauth2/v2/auth",
@@ -86,6 +98,44 @@ class GoogleProvider(Provider):
 
     def sync_client(self, access_token: str) -> GoogleClient:
         return self.client(access_token, profile=BACKGROUND)
+
+    # --- Push notifications on the changes feed (reference README §2.4)
+    sends_notifications = True
+    push_channels = True
+    # Drive's longest for changes is a week; asking for it means one renewal a week.
+    CHANNEL_LIFETIME = timedelta(days=7)
+
+    def wants_push(self, settings: dict) -> bool:
+        return bool(watched_folders(settings))
+
+    def open_channel(
+        self, access_token: str, *, channel_id: str, address: str, token: str
+    ) -> PushChannel:
+        client = self.sync_client(access_token)
+        asked = datetime.now(UTC) + self.CHANNEL_LIFETIME
+        channel = client.watch_changes(
+            client.start_page_token(),
+            channel_id=channel_id,
+            address=address,
+            token=token,
+            expiration_ms=int(asked.timestamp() * 1000),
+        )
+        return PushChannel(
+            id=channel.id,
+            resource_id=channel.resource_id,
+            expires_at=datetime.fromtimestamp(channel.expiration / 1000, UTC),
+        )
+
+    def close_channel(self, access_token: str, channel: PushChannel) -> None:
+        # Expired or stopped already (404) is what was asked for.
+        with contextlib.suppress(NotFound):
+            self.sync_client(access_token).stop_channel(channel.id, channel.resource_id)
+
+    def read_push(self, headers: Mapping[str, str]) -> Push:
+        return push.read_push(headers)
+
+    def read_notification(self, body: bytes) -> Notification:
+        return push.read(body)
 
     # --- Watched folders (the drawer's picker)
 

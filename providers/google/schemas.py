@@ -85,6 +85,14 @@ class StartPageToken(DriveModel):
     start_page_token: str
 
 
+class Channel(DriveModel):
+    """changes.watch's answer (reference README §2.4); `expiration` is Unix ms, as a string."""
+
+    id: str
+    resource_id: str
+    expiration: int
+
+
 class SharedDrive(DriveModel):
     id: str
     name: str = ""

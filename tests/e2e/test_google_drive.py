@@ -1,13 +1,19 @@
-"""Picking a Drive folder in the drawer and running Scan Now to the finishing toast."""
+"""Picking a Drive folder in the drawer and running Scan Now to the finishing toast; a change
+in Drive reaching the drawer on its own."""
 
 from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from integrations.jobs import triggers
+from integrations.models import NotificationChannel, SyncJob
+from integrations.webhooks import channels
 from sous.documents.models import Document
+from tests.conftest import wait_for
 from tests.integrations.google_drive import (
     drive_fixture,  # noqa: F401
     google_config_fixture,  # noqa: F401
+    watch,
 )
 
 
@@ -62,3 +68,35 @@ def test_pick_the_recipes_folder_and_scan_now(
     assert href.startswith(("https://drive.google.com/", "https://docs.google.com/"))
     shot(page, "4-scanned")
     assert Document.objects.filter(kind="recipe", status="active").count() == count
+
+
+def test_a_recipe_added_in_drive_is_imported_without_a_click(
+    google_config, integrations_worker, logged_in, drive, shot
+):
+    """Drive's push channel, opened once a folder is watched, brings the change to the page."""
+    watch(google_config, drive, "recipe", "Kitchen/Recipes")
+    job, _ = triggers.request(google_config, "scan", {})  # the worker runs it
+    wait_for(lambda: SyncJob.objects.get(pk=job.pk).status == SyncJob.Status.SUCCEEDED)
+    before = Document.objects.filter(kind="recipe", status="active").count()
+    channels.reconcile(google_config)  # what saving the folder in the drawer asks a worker for
+    assert NotificationChannel.objects.filter(config=google_config).exists()
+
+    page = logged_in
+    page.reload()
+    page.get_by_role("button", name="Manage Google").click()
+    drawer = page.locator("#drawer")
+    expect(drawer.locator("[data-live-updates]")).to_contain_text("Live updates on")
+    expect(drawer.locator("#documents-google")).to_contain_text(f"{before} recipes")
+
+    drive.control(
+        "POST",
+        "files",
+        json={"name": "Tarte Tatin.txt", "parent": "Kitchen/Recipes", "content": "apples"},
+    )
+    finished = page.get_by_role("status").filter(has_text="(1 new)")
+    expect(finished).to_be_visible(timeout=30_000)
+    expect(drawer.locator("#documents-google")).to_contain_text(f"{before + 1} recipes")
+    expect(drawer.locator("[data-live-updates]")).to_contain_text("last event")
+    expect(drawer.locator("#recent-jobs")).to_contain_text("Drive changed")
+    shot(page, "5-pushed")
+    assert Document.objects.filter(name="Tarte Tatin.txt", status="active").exists()

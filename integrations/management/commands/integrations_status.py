@@ -84,9 +84,9 @@ class Command(OneLineErrors, BaseCommand):
             )
         # A burst of refused notifications is someone probing, or a key rotated on one side only.
         for key in registry.provider_keys():
-            if registry.provider_class(key).sends_notifications:
+            provider = registry.provider_class(key)
+            if provider.sends_notifications:
                 refused = receive.refused_this_hour(key)
-                name = registry.provider_class(key).name
-                self.stdout.write(
-                    f"{name} notifications refused this hour (bad signature): {refused}"
-                )
+                why = "bad channel token" if provider.push_channels else "bad signature"
+                name = provider.name
+                self.stdout.write(f"{name} notifications refused this hour ({why}): {refused}")

@@ -9,6 +9,7 @@ sees every later change.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,6 +27,8 @@ class ChangeLog:
     def __init__(self, start: int) -> None:
         self.last = start  # the sequence number of the newest change
         self._logs: dict[str, OrderedDict[str, ChangeEntry]] = {}
+        # Called with the accounts whose feed a mutation changed (push notifications).
+        self.on_change: Callable[[set[str]], None] = lambda accounts: None
 
     def start_token(self) -> int:
         return self.last + 1
@@ -37,6 +40,8 @@ class ChangeLog:
             log = self._logs.setdefault(account, OrderedDict())
             log.pop(file_id, None)
             log[file_id] = ChangeEntry(self.last, file_id, time, removed, drive_id)
+        if changes:
+            self.on_change({account for account, *_ in changes})
 
     def since(self, account: str, token: int) -> list[ChangeEntry]:
         """Every entry at or after `token`, oldest first."""

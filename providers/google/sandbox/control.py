@@ -24,6 +24,10 @@ folder id, "root", or a path as `GET tree` spells it ("Kitchen/Recipes").
     POST   tokens/expire                  expire every access token (refresh still works)
     GET    clock / POST clock             {advance: seconds}: move time on (code/token expiry)
     GET    knobs / POST knobs             {partial_pages, export_limit_bytes}
+    GET    channels                       push channels (changes.watch): address, expiration,
+                                           stopped, expired, messages sent
+    GET    notifications?channel_id=      push deliveries and their attempts, oldest first
+    POST   notifications/flush            {timeout?}: wait until every due push is sent
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import mimetypes
 from collections.abc import Callable
 from dataclasses import replace
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -117,6 +122,10 @@ class ControlApi:
             r("/tokens/expire", self.expire_tokens, ["POST"]),
             r("/clock", self.clock, ["GET", "POST"]),
             r("/knobs", self.knobs, ["GET", "POST"]),
+            r("/channels", self.channels),
+            r("/notifications", self.notifications),
+            # Not under the state lock: sending a notification takes it.
+            Route("/notifications/flush", self.flush, methods=["POST"]),
         ]
 
     def _route(self, path: str, handler, methods: list[str] | None = None) -> Route:
@@ -308,6 +317,18 @@ class ControlApi:
         if request.method == "POST":
             self.state.knobs.update(body)
         return self.state.knobs.as_dict()
+
+    def channels(self, request: Request, body: dict) -> dict:
+        now = self.state.clock.ms()
+        return {"channels": [c.as_dict(now) for c in self.state.channels.by_id.values()]}
+
+    def notifications(self, request: Request, body: dict) -> dict:
+        where = {k: v for k, v in request.query_params.items() if k == "channel_id"}
+        return {"notifications": self.state.push.deliveries(**where)}
+
+    async def flush(self, request: Request) -> Response:
+        timeout = float((await _json(request)).get("timeout", 10))
+        return JSONResponse(await run_in_threadpool(self.state.push.flush, timeout))
 
 
 async def _json(request: Request) -> dict:

@@ -185,9 +185,10 @@ def _get_counter(request: Request) -> str:
 
 
 class DriveApi:
-    def __init__(self, state: GoogleState, count: Callable[[str], None]) -> None:
+    def __init__(self, state: GoogleState, count: Callable[[str], None], base_url: str) -> None:
         self.state = state
         self.count = count
+        self.drive_url = f"{base_url}/drive/v3"
 
     def routes(self) -> list[Route]:
         ep = self._endpoint
@@ -203,6 +204,16 @@ class DriveApi:
                 ep("changes.start_page_token", scopes.METADATA)(self.start_page_token),
             ),
             Route("/drive/v3/changes", ep("changes.list", scopes.METADATA)(self.changes_list)),
+            Route(
+                "/drive/v3/changes/watch",
+                ep("changes.watch", scopes.METADATA)(self.changes_watch),
+                methods=["POST"],
+            ),
+            Route(
+                "/drive/v3/channels/stop",
+                ep("channels.stop", scopes.METADATA)(self.channels_stop),
+                methods=["POST"],
+            ),
             Route("/drive/v3/drives", ep("drives.list", DRIVES_SCOPES)(self.drives_list)),
             Route("/drive/v3/drives/{drive_id}", ep("drives.get", DRIVES_SCOPES)(self.drives_get)),
         ]
@@ -537,6 +548,35 @@ class DriveApi:
                 body["newStartPageToken"] = str(store.changes.start_token())
         return JSONResponse(fields.apply(body, selection))
 
+    async def changes_watch(self, request: Request, principal: Principal) -> Response:
+        raw_token = request.query_params.get("pageToken")
+        if not raw_token:
+            raise required_parameter("pageToken")
+        if not raw_token.isdigit():
+            raise invalid_parameter("pageToken", detail="change page tokens are numbers")
+        body = await _json_body(request)
+        with self.state.lock:
+            channel = self.state.channels.watch(
+                body,
+                sub=principal.account.sub,
+                client_id=principal.token.client_id,
+                page_token=raw_token,
+                drive_url=self.drive_url,
+                now_ms=self.state.clock.ms(),
+            )
+            # The `sync` message may reach the receiver before this answer does (README §2.4).
+            self.state.send(self.state.channels.next_notice(channel, "sync"))
+            answer = channel.body()
+        return JSONResponse(answer)
+
+    async def channels_stop(self, request: Request, principal: Principal) -> Response:
+        body = await _json_body(request)
+        with self.state.lock:
+            self.state.channels.stop(
+                body, sub=principal.account.sub, client_id=principal.token.client_id
+            )
+        return Response(status_code=204)
+
     # --- shared drives ---------------------------------------------------------------------
 
     async def drives_list(self, request: Request, principal: Principal) -> Response:
@@ -561,6 +601,16 @@ class DriveApi:
             drive = self._shared_drive(principal, request.path_params["drive_id"])
             body = drive_resource(drive)
         return JSONResponse(fields.apply(body, selection))
+
+
+async def _json_body(request: Request) -> dict:
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        raise DriveError(400, "parseError", "Parse Error") from None
+    if not isinstance(body, dict):
+        raise DriveError(400, "parseError", "Parse Error")
+    return body
 
 
 def _stream(request: Request, blob: Blob, mime_type: str, *, ranges: bool = True) -> Response:

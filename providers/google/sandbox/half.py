@@ -24,10 +24,10 @@ class GoogleHalf:
     def __init__(self, ctx: SandboxContext, config: GoogleConfig) -> None:
         self.ctx = ctx
         self.config = config
-        self.state = GoogleState(config, ctx.seed)
+        self.state = GoogleState(config, ctx.seed, ctx.knobs)
         count = ctx.counters.incr
         self.oauth = OAuthApi(self.state, count, ctx.half_url(self.key))
-        self.drive = DriveApi(self.state, count)
+        self.drive = DriveApi(self.state, count, ctx.half_url(self.key))
         self.control = ControlApi(self.state)
         self.routes: list[BaseRoute] = [*self.oauth.routes(), *self.drive.routes()]
         self.control_routes: list[BaseRoute] = self.control.routes()

@@ -11,9 +11,13 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
+from providers.sandbox.core import Knobs
+from providers.sandbox.delivery import Dispatcher
+
 from .auth_store import AuthStore, Client
 from .config import GoogleConfig
 from .drive_store import DriveStore
+from .push import Channels, GoogleCourier, Notice
 from .tree import build_world
 
 EXPORT_LIMIT = 10 * 1024 * 1024  # "exported content is limited to 10 MB" (README §2.2)
@@ -27,6 +31,9 @@ class Clock:
 
     def time(self) -> float:
         return time.time() + self.offset
+
+    def ms(self) -> int:
+        return int(self.time() * 1000)
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.time(), UTC)
@@ -52,11 +59,14 @@ class GoogleKnobs:
 
 
 class GoogleState:
-    def __init__(self, config: GoogleConfig, seed: int) -> None:
+    def __init__(self, config: GoogleConfig, seed: int, knobs: Knobs) -> None:
         self.config = config
         self.seed = seed
         self.lock = threading.RLock()
         self.clock = Clock()
+        self.channels = Channels(seed)
+        courier = GoogleCourier(self.channels, self.clock.ms, self.lock)
+        self.push = Dispatcher(knobs, courier, seed)
         # Redirect URIs registered at run time survive resets: they describe the product
         # under test (which may run on a random port for the whole session), not Drive data.
         self.extra_redirect_uris: list[str] = []
@@ -68,6 +78,9 @@ class GoogleState:
             self.knobs = GoogleKnobs()
             world = build_world(self.seed, self.config.data)
             self.drive = DriveStore(world, self.seed, self.clock.now)
+            self.drive.changes.on_change = self.changed
+            self.channels.reset()
+            self.push.reset()
             client = Client(
                 client_id=self.config.client_id,
                 secret=self.config.client_secret,
@@ -80,6 +93,13 @@ class GoogleState:
                 access_ttl=self.config.access_token_ttl,
                 code_ttl=self.config.code_ttl,
             )
+
+    def changed(self, accounts: set[str]) -> None:
+        for notice in self.channels.notices(accounts, self.clock.ms()):
+            self.send(notice)
+
+    def send(self, notice: Notice) -> None:
+        self.push.enqueue(notice, notice.channel_id)
 
     def register_redirect_uri(self, uri: str, client_id: str | None = None) -> list[str]:
         with self.lock:

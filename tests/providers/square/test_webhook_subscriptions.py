@@ -7,19 +7,11 @@ import requests
 from square import Square as SquareClient
 
 from .support import error_of, parse_time
-from .webhook_receiver import Receiver
 
 # The generated SDK still touches pydantic v1 APIs; that is its business, not the sandbox's.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:square")
 
 SUBSCRIPTIONS = "/v2/webhooks/subscriptions"
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver()
-    yield receiver
-    receiver.close()
 
 
 @pytest.fixture

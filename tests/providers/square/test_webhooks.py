@@ -12,21 +12,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from providers.square.sandbox.webhooks import sign
+from tests.notification_receiver import PATH, Receiver
 
 from .support import iso, parse_time
-from .webhook_receiver import PATH, Receiver
 
 # The generated SDK (whose signature helper the receiver uses) touches pydantic v1 APIs.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:square")
 
 KEY = "test-signature-key"
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver()
-    yield receiver
-    receiver.close()
 
 
 def subscribe(square, url: str, *types: str, **extra) -> dict:

@@ -1,4 +1,5 @@
-"""A notification URL for tests: a tiny HTTP server that records what the sandbox POSTs to it."""
+"""A notification URL for tests: a tiny HTTP server that records what the sandbox POSTs to it
+(Square's webhooks, Drive's push notifications)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ class Received:
 class Receiver:
     """Answers 200 unless told otherwise: `answer(500, 302)` scripts the next answers."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: str = PATH) -> None:
         self.cond = threading.Condition()
         self.received: list[Received] = []
         self._script: list[int] = []
@@ -67,7 +68,7 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}{PATH}"
+        self.url = f"http://127.0.0.1:{self.server.server_port}{path}"
         self._thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
