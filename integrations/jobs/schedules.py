@@ -152,7 +152,10 @@ def tick(now: datetime | None = None, *, batch: int = BATCH) -> Tick:
                 _run(schedule, now, result, started)
             _save_runs(due)
         progress.publish_many((job.organization_id, events.payload(job)) for job in started)
-        if len(due) < batch:
+        # Only an empty batch ends the tick. A short one may be short because another tick
+        # held the connection of a run outside its own batch: if both stopped on a short batch,
+        # that run would wait a whole minute for the next tick.
+        if not due:
             return result
 
 
