@@ -31,6 +31,8 @@ IMPORTERS: dict[str, str] = {
     "CatalogDeletionRecord": "integrations.sync.catalog.import_deletions",
     # providers/records/sales.py
     "OrderRecord": "integrations.sync.sales.import_orders",
+    # providers/records/locations.py
+    "LocationRecord": "integrations.sync.locations.import_locations",
     # providers/records/notifications.py
     "MissedNotification": "integrations.webhooks.process.import_missed",
 }

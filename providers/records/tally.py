@@ -47,6 +47,9 @@ class Tally(msgspec.Struct, kw_only=True, omit_defaults=True):
     # Notifications: events read from the provider's feed, of which ones never received.
     events_read: int = 0
     events_missed: int = 0
+    # Locations: listed by the provider, of which ones Sous met for the first time.
+    locations: int = 0
+    locations_new: int = 0
 
     def add(self, other: Tally) -> None:
         for name in _NUMBERS:

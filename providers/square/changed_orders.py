@@ -15,6 +15,7 @@ from providers.base import Action, Checkpoint, Page, Progress, SyncRequest
 from providers.records.tally import Tally
 
 from .client import MAX_ORDERS_PER_BATCH, SquareClient
+from .locations import location_records
 from .sales import attribution_time, locations_with_settings, order_record
 
 # One job's ids at most: beyond, the next waiting job takes them (a burst still makes few jobs).
@@ -53,11 +54,15 @@ class ChangedOrdersAction(Action):
     def pages(self, client: SquareClient, request: SyncRequest) -> Iterator[Page]:
         ids = request.params["order_ids"]
         at: ChangedOrdersCheckpoint = request.checkpoint
+        listed = client.locations()
         clocks = {
             location.id: location.clock
-            for location, included in locations_with_settings(client.locations(), request.settings)
+            for location, included in locations_with_settings(listed, request.settings)
             if included
         }
+        # An order may be the first Sous hears of its location (no location events subscribed):
+        # the location is recorded as new with the first page, its orders wait until included.
+        found = location_records(listed)
         while at.read < len(ids):
             batch = ids[at.read : at.read + MAX_ORDERS_PER_BATCH]
             records = [
@@ -66,6 +71,7 @@ class ChangedOrdersAction(Action):
                 if order.location_id in clocks  # staff left its location out
             ]
             at = ChangedOrdersCheckpoint(read=at.read + len(batch))
+            records, found = [*found, *records], []
             yield Page(
                 records=records,
                 checkpoint=at,

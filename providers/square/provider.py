@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from providers import locations as choices
 from providers.base import Health, Identity, Notification, OAuthEndpoints, Provider
 from providers.http import BACKGROUND, INTERACTIVE, Profile
 
@@ -12,6 +13,7 @@ from . import webhooks
 from .catalog import CatalogAction
 from .changed_orders import ChangedOrdersAction
 from .client import SquareClient, SquareOAuth
+from .locations import LocationsAction
 from .missed_events import MissedEventsAction
 from .sales import (
     SalesAction,
@@ -40,7 +42,13 @@ class SquareProvider(Provider):
     uses_pkce = False
     oauth_class = SquareOAuth
     docs_url = "https://developer.squareup.com/docs/oauth-api/overview"
-    actions = (CatalogAction(), SalesAction(), ChangedOrdersAction(), MissedEventsAction())
+    actions = (
+        CatalogAction(),
+        SalesAction(),
+        ChangedOrdersAction(),
+        MissedEventsAction(),
+        LocationsAction(),
+    )
     lookups = ("locations",)
 
     def base_url(self) -> str:
@@ -102,20 +110,24 @@ class SquareProvider(Provider):
         """`locations`: the merchant's locations for the Sales picker, each with its time zone,
         whether it is included, its cutoff and the exact local window "Sync Today" would read.
 
-        `params` carry the saved choices (`exclude`, `cutoff.<id>`) so the windows shown are
-        the ones a sync will use.
+        `params` carry the saved choices (`exclude`, `cutoff.<id>`, and `known` and `new`
+        once the connection records its locations) so the windows shown are the ones a sync
+        will use, and a location Sous has not met shows as "New", not included.
         """
         if name != "locations":
             raise KeyError(name)
-        getlist = getattr(params, "getlist", None)
+        getlist = getattr(params, "getlist", None) or (lambda key: [])
         settings = {
-            "excluded_locations": getlist("exclude") if getlist else [],
+            choices.EXCLUDED: getlist("exclude"),
+            choices.NEW: getlist("new"),
             "cutoffs": {
                 key.split(".", 1)[1]: value
                 for key, value in params.items()
                 if key.startswith("cutoff.") and value
             },
         }
+        if getlist("known"):
+            settings[choices.KNOWN] = dict.fromkeys(getlist("known"), {})
         now = datetime.now(UTC)
         listed = self.client(access_token).locations()
         rows, shown = [], []
@@ -134,6 +146,7 @@ class SquareProvider(Provider):
                     "timezone": location.timezone,
                     "status": location.status,
                     "included": included,
+                    "new": choices.is_new(settings, location.id),
                     "cutoff": location.cutoff,
                     "today": today,
                     "window": clock.describe(today),

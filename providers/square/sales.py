@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 import msgspec
 from django.core import signing
 
+from providers import locations as choices
 from providers.base import Action, Checkpoint, InvalidParams, Page, Progress, SyncRequest
 from providers.errors import ApiError
 from providers.records.sales import AppliedModifierRecord, LineItemRecord, OrderRecord
@@ -43,6 +44,7 @@ from .business_day import (
     parse_cutoff,
 )
 from .client import MAX_LOCATIONS_PER_SEARCH, SquareClient
+from .locations import location_records
 from .prefetch import ahead
 from .schedule import NightlySales
 
@@ -101,14 +103,14 @@ def locations_with_settings(
     locations: list[schemas.Location], settings: Mapping
 ) -> list[tuple[SalesLocation, bool]]:
     """Every location Square lists (inactive ones too: they have history), with its cutoff
-    and whether staff include it (all are, by default, including ones added later)."""
-    skip = excluded(settings)
+    and whether it is synced: known to the connection and not excluded. One Sous has not met
+    is left out until staff include it (providers/locations.py)."""
     return [
         (
             SalesLocation(
                 loc.id, loc.name or loc.id, loc.timezone, cutoff_of(settings, loc.id), loc.status
             ),
-            loc.id not in skip,
+            choices.included(settings, loc.id),
         )
         for loc in locations
     ]
@@ -152,6 +154,16 @@ def clean_location_settings(data, current: dict, *, account_id: str) -> dict:
     if not included:
         raise InvalidParams("Choose at least one location.")
     cutoffs, snapshot = {}, {}
+    # Locations met after this list was signed are not the staff's to decide yet: they stay as
+    # they are (new and excluded), and so do their cutoffs.
+    later = {
+        loc_id: info
+        for loc_id, info in (current.get(choices.KNOWN) or {}).items()
+        if loc_id not in known
+    }
+    for location_id in later:
+        if location_id in (current.get("cutoffs") or {}):
+            cutoffs[location_id] = current["cutoffs"][location_id]
     for location_id, (name, zone) in known.items():
         raw = (data.get(f"cutoff.{location_id}") or DEFAULT_CUTOFF).strip()
         try:
@@ -163,17 +175,21 @@ def clean_location_settings(data, current: dict, *, account_id: str) -> dict:
         if not known_zone(zone):
             raise InvalidParams(f"{name} has a time zone Sous does not know ({zone[:64]!r}).")
         snapshot[location_id] = {"name": name[:200], "timezone": zone}
-    return {
+    updated = {
         **current,
-        "excluded_locations": sorted(set(known) - included),
+        choices.EXCLUDED: sorted((set(known) - included) | (excluded(current) & set(later))),
         "cutoffs": cutoffs,
-        "locations": snapshot,
+        choices.KNOWN: {**later, **snapshot},
     }
+    # Staff have seen the listed ones now: only locations met since stay "New".
+    still_new = [loc_id for loc_id in current.get(choices.NEW) or [] if loc_id in later]
+    updated.pop(choices.NEW, None)
+    return {**updated, choices.NEW: still_new} if still_new else updated
 
 
 def _latest_business_date(settings: Mapping, now: datetime) -> date:
     """The latest business day already begun at any chosen location (for "no future end")."""
-    known = settings.get("locations") or {}
+    known = settings.get(choices.KNOWN) or {}
     skip = excluded(settings)
     days = [
         BusinessClock(info.get("timezone") or "UTC", cutoff_of(settings, loc_id)).today(now)
@@ -304,6 +320,17 @@ def _parse(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def _leading(records: list, pages: Iterator[Page]) -> Iterator[Page]:
+    """`pages` with `records` saved alongside the first one."""
+    try:
+        for page in pages:
+            if records:
+                page.records, records = [*records, *page.records], []
+            yield page
+    finally:
+        pages.close()  # stops the prefetching threads when the engine stops early
+
+
 class Query(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """One step of a job's plan: a SearchOrders query over a batch of locations."""
 
@@ -431,19 +458,24 @@ class SalesAction(Action):
 
     def pages(self, client: SquareClient, request: SyncRequest) -> Iterator[Page]:
         at: SalesCheckpoint = request.checkpoint
-        if at.plan is None:
-            at = SalesCheckpoint(plan=self.make_plan(client, request))
-        # Two stages, each a page ahead of the next: while page N is saved, page N+1 is
-        # parsed and page N+2 is on its way.
-        fetched = ahead(self._fetch(client, at))
-        return ahead(self._pages(at, fetched))
+        if at.plan is not None:
+            # Two stages, each a page ahead of the next: while page N is saved, page N+1 is
+            # parsed and page N+2 is on its way.
+            return ahead(self._pages(at, ahead(self._fetch(client, at))))
+        listed = client.locations()
+        at = SalesCheckpoint(plan=self.make_plan(listed, request))
+        pages = ahead(self._pages(at, ahead(self._fetch(client, at))))
+        # What Square lists goes with the first page: a location met here for the first time
+        # (webhooks off) is recorded as new, as its location.created event would have.
+        return _leading(location_records(listed), pages)
 
-    def make_plan(self, client: SquareClient, request: SyncRequest) -> Plan:
+    def make_plan(self, listed: list[schemas.Location], request: SyncRequest) -> Plan:
+        """The job's plan over the locations Square lists now (names, zones) that it syncs."""
         params, now = request.params, request.now
         scope = _scope(params)
         chosen = [
             loc
-            for loc, included in locations_with_settings(client.locations(), request.settings)
+            for loc, included in locations_with_settings(listed, request.settings)
             if included and (scope is None or loc.id in scope)
         ]
         clocks = {loc.id: loc.clock for loc in chosen}

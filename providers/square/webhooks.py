@@ -3,8 +3,8 @@
 The signature (reference README §10) is base64 of HMAC-SHA256, keyed with the subscription's
 signature key as its literal string, over the notification URL exactly as registered followed
 by the raw body. Payloads are hints: every event becomes a job that reads the current object
-from the API (orders by id, the catalog since its cursor), so an event delivered twice or out
-of order changes nothing the API would not.
+from the API (orders by id, the catalog since its cursor, the locations), so an event delivered
+twice or out of order changes nothing the API would not.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ ORDER_EVENTS = ("order.created", "order.updated", "order.fulfillment.updated")
 # POS orders publish no order event (README §10): their payments do, naming the order.
 PAYMENT_EVENTS = ("payment.created", "payment.updated")
 CATALOG_EVENTS = ("catalog.version.updated",)
+# data.id is the location's id and there is no data.object (SDK LocationCreatedEventData).
+LOCATION_CREATED, LOCATION_UPDATED = "location.created", "location.updated"
 REVOKED = "oauth.authorization.revoked"
 
 
@@ -81,6 +83,12 @@ def _requests(event: _Envelope) -> list[JobRequest]:
         return _orders(payment.get("order_id", "") if isinstance(payment, Mapping) else "")
     if event.type in CATALOG_EVENTS:
         return [JobRequest("catalog", {}, "Catalog changed in Square")]
+    if event.type == LOCATION_CREATED:
+        # Named, so the refresh holds it out of sales even on a connection's first look.
+        created = [event.data.id] if event.data.id else []
+        return [JobRequest("locations", {"created": created}, "Location added in Square")]
+    if event.type == LOCATION_UPDATED:
+        return [JobRequest("locations", {}, "Location changed in Square")]
     return []
 
 

@@ -8,7 +8,7 @@ Everything written here is an overlay on the seeded data and disappears on reset
     GET    /merchants                       merchants with their locations
     POST   /merchants/{id}/revoke           the merchant revokes the app (refresh then fails;
                                             oauth.authorization.revoked, revoker MERCHANT)
-    PATCH  /locations/{id} {"name"?, "status"?, "description"?, ...}   location.updated
+    PATCH  /locations/{id} {"name"?, "status"?, "timezone"?, ...}   location.updated
     POST   /tokens {"merchant_id"?, "scopes"?, "pkce"?}   tokens without the browser dance
     GET    /config                          current data sizes
     POST   /config {"orders_per_day": 20, ...}             change sizes until reset (more
@@ -41,6 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -160,7 +161,7 @@ class SquareControl:
                     {
                         "id": loc.id,
                         "name": self.state.location_body(loc)["name"],
-                        "timezone": loc.timezone,
+                        "timezone": self.state.location_body(loc)["timezone"],
                         "opens": f"{loc.open_minute // 60:02d}:{loc.open_minute % 60:02d}",
                         "closes": f"{loc.close_minute // 60 % 24:02d}:{loc.close_minute % 60:02d}",
                         "late_night": loc.late_night,
@@ -246,9 +247,11 @@ class SquareControl:
         if body.get("created_at") is not None:
             created = _time(body["created_at"], "created_at")
         elif body.get("local_time") is not None:
-            # e.g. "2024-05-03T23:30:00": a wall-clock time in the location's own time zone.
+            # e.g. "2024-05-03T23:30:00": a wall-clock time in the location's time zone now.
+            zone = ZoneInfo(self.state.location_body(loc)["timezone"])
             try:
-                created = local_ms(loc, datetime.fromisoformat(str(body["local_time"])))
+                wall = datetime.fromisoformat(str(body["local_time"]))
+                created = local_ms(loc, wall if wall.tzinfo else wall.replace(tzinfo=zone))
             except ValueError:
                 raise ControlError(
                     400, "local_time must be ISO 8601, e.g. 2024-05-03T23:30"

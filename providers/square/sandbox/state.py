@@ -16,6 +16,7 @@ import threading
 import time
 from dataclasses import dataclass
 from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from providers.sandbox.core import Knobs
 from providers.sandbox.delivery import Dispatcher
@@ -37,9 +38,19 @@ from .webhooks import Subscriptions
 
 ORDER_STATES = ("OPEN", "COMPLETED", "CANCELED")
 DEFAULT_CLOSE_DELAY_MS = 20 * 60_000
-# What a seller can change about a location in the Square Dashboard; the rest (time zone,
-# opening hours as the order generator uses them) stays as seeded.
-LOCATION_FIELDS = ("name", "status", "description", "phone_number", "business_email", "website_url")
+# What a seller can change about a location in the Square Dashboard (UpdateLocation). A new
+# time zone shows wherever Square shows the location (and in the control API's local times);
+# the order generator keeps the seeded opening hours, in UTC, as a move does not change when
+# the shop opened yesterday.
+LOCATION_FIELDS = (
+    "name",
+    "status",
+    "timezone",
+    "description",
+    "phone_number",
+    "business_email",
+    "website_url",
+)
 LOCATION_STATUSES = ("ACTIVE", "INACTIVE")
 
 
@@ -320,6 +331,11 @@ class SquareState:
                 raise ValueError(f"{name} must be a string")
         if "name" in changes and not changes["name"].strip():
             raise ValueError("name must not be empty")
+        if "timezone" in changes:
+            try:
+                ZoneInfo(changes["timezone"])
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError("timezone must be an IANA zone, e.g. America/Chicago") from None
         with self.lock:
             self.location_changes[loc.id] = {**self.location_changes.get(loc.id, {}), **changes}
             self.publish(
