@@ -8,6 +8,10 @@
     python -m bench --scheduler-only --connections 10000
                                     only the scheduler run: one beat tick over that many
                                     connections' schedules (also run after the sales runs)
+    python -m bench --webhooks-only --webhook-rate 200
+                                    only the webhook run: 2,000 order changes in the sandbox,
+                                    delivered to the endpoint (daphne), imported by workers
+                                    (also run after the sales runs)
 
 Runs against the local Square sandbox (its own process) on PostgreSQL (a dedicated
 `sous_bench` database, see bench/README.md) and prints one table. Never part of `make test`.
@@ -45,6 +49,16 @@ def parse_args(argv):
     )
     parser.add_argument("--skip-scheduler", action="store_true", help="leave out the scheduler run")
     parser.add_argument("--scheduler-only", action="store_true", help="only the scheduler run")
+    parser.add_argument("--webhook-changes", type=int, default=2000, help="(default 2000)")
+    parser.add_argument("--webhook-orders", type=int, default=500, help="(default 500)")
+    parser.add_argument(
+        "--webhook-rate", type=float, default=200, help="changes a second (default 200)"
+    )
+    parser.add_argument(
+        "--webhook-workers", type=int, default=2, help="Celery worker processes (default 2)"
+    )
+    parser.add_argument("--skip-webhooks", action="store_true", help="leave out the webhook run")
+    parser.add_argument("--webhooks-only", action="store_true", help="only the webhook run")
     return parser.parse_args(argv)
 
 
@@ -98,6 +112,9 @@ def main(argv=None) -> None:
     db_url = database_url()
     if args.scheduler_only:
         scheduler_run(args, db_url)
+        return
+    if args.webhooks_only:
+        webhook_run(args, db_url)
         return
     print(
         f"Sous bench: {start} → {end}, {args.locations} locations × {args.orders_per_day} "
@@ -170,8 +187,57 @@ def main(argv=None) -> None:
         print(report.verdicts(one, two, fetch, write, naive, scaling))
     finally:
         sandbox.stop()
+    if not args.skip_webhooks:
+        webhook_run(args, db_url)
     if not args.skip_scheduler:
         scheduler_run(args, db_url)
+
+
+def webhook_run(args, db_url: str) -> None:
+    """A burst of order changes delivered as webhooks, in a fresh database, with a sandbox
+    of its own: a few days of history are all it needs."""
+    print(
+        f"Webhooks: {args.webhook_changes:,} order changes over {args.webhook_orders} orders, "
+        f"{args.webhook_rate:.0f} a second, {args.webhook_workers} worker(s); {machine()}",
+        flush=True,
+    )
+    sandbox = Sandbox(days=3, orders_per_day=200, locations=3, render_cache_mb=64)
+    try:
+        if "DJANGO_SETTINGS_MODULE" in os.environ:  # after the sales runs: Django is set up
+            from django.conf import settings
+            from django.db import connections
+
+            connections.close_all()
+            # The workers and daphne read it from their environment; this process, which
+            # never calls the sandbox through Sous, reads settings at call time anyway.
+            os.environ["PROVIDER_SANDBOX_URL"] = settings.PROVIDER_SANDBOX_URL = sandbox.url
+        else:
+            configure_environment(db_url, sandbox.url)
+        recreate_database(db_url)
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        from . import webhooks
+
+        result = webhooks.run(
+            sandbox,
+            db_url,
+            changes=args.webhook_changes,
+            orders=args.webhook_orders,
+            rate=args.webhook_rate,
+            workers_count=args.webhook_workers,
+        )
+    finally:
+        sandbox.stop()
+    print()
+    print(webhooks.table([result]))
+    print()
+    print(webhooks.stages_table([result]))
+    print()
+    print(webhooks.verdicts(result, args.webhook_rate))
 
 
 def scheduler_run(args, db_url: str) -> None:

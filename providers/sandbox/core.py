@@ -33,6 +33,10 @@ class Knobs:
     webhook_duplicate_rate: float = 0.0  # fraction sent a second time after being acknowledged
     webhook_out_of_order: int = 0  # hold this many deliveries, then send them shuffled (<2: off)
     webhook_retry_scale: float = 1.0  # multiplies the retry schedule: 0.001 makes 1 minute 60 ms
+    # Attempts in flight per target at once. 1 (the default) sends a target's deliveries one
+    # after the other, in order; Square sends from many machines at once, which is what a
+    # burst of hundreds of events a second needs (`make bench`'s webhook run).
+    webhook_concurrency: int = 1
 
     def update(self, values: dict) -> None:
         for name, value in values.items():

@@ -3,8 +3,9 @@ thread per half, shared by Square's webhooks and Drive's push channels.
 
 A message goes to one target (a Square subscription, a Drive channel) as an HTTP POST; the
 half's `Courier` says what to send for it, and after a failed attempt whether and when to try
-again. A target gets one attempt at a time, in order, so a slow receiver holds up only its
-own deliveries. Success is a 2xx within 10 s; a 3xx is a failure (redirects are not followed).
+again. A target gets one attempt at a time, in order (unless the `webhook_concurrency` knob
+allows more), so a slow receiver holds up only its own deliveries. Success is a 2xx within
+10 s; a 3xx is a failure (redirects are not followed).
 
 The `webhook_*` knobs (providers.sandbox.core.Knobs) shape what the receiver sees: a delay
 before the first attempt, deliveries dropped for good (Square keeps the event in its Events
@@ -19,7 +20,7 @@ import random
 import threading
 import time
 from bisect import insort
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -128,7 +129,7 @@ class Dispatcher:
             self.queue: list[tuple[float, int, Delivery]] = []  # (due, tie-break, ...), sorted
             self.held: list[Delivery] = []
             self.batch = 0  # which out-of-order batch is being held
-            self.busy: set[str] = set()  # targets with an attempt in flight
+            self.busy: Counter[str] = Counter()  # attempts in flight, per target
             self.log: deque[Delivery] = deque(maxlen=LOG_SIZE)
             self.running = False
             self._order = itertools.count()
@@ -191,11 +192,12 @@ class Dispatcher:
     # --- sending --------------------------------------------------------------------------------
 
     def _take(self) -> tuple[Delivery | None, float | None]:
-        """The first due delivery whose target is free; else how long until one is due
+        """The first due delivery whose target has room; else how long until one is due
         (None: until an attempt in flight ends)."""
         now = time.monotonic()
+        at_once = max(1, self.knobs.webhook_concurrency)
         for i, (due, _, delivery) in enumerate(self.queue):
-            if delivery.target in self.busy:
+            if self.busy[delivery.target] >= at_once:
                 continue
             if due > now:
                 return None, due - now
@@ -215,7 +217,7 @@ class Dispatcher:
                         return
                     self.cond.wait(wait)
                     continue
-                self.busy.add(delivery.target)
+                self.busy[delivery.target] += 1
             sender = threading.Thread(
                 target=self._attempt, args=(delivery, generation), daemon=True
             )
@@ -240,7 +242,9 @@ class Dispatcher:
             _now_ms() - sent,
         )
         with self.cond:
-            self.busy.discard(delivery.target)
+            self.busy[delivery.target] -= 1
+            if not self.busy[delivery.target]:
+                del self.busy[delivery.target]
             self.cond.notify_all()
             if generation == self.generation:
                 self._settle(delivery, attempt)
@@ -282,7 +286,7 @@ class Dispatcher:
                 if left <= 0:
                     break
                 self.cond.wait(left)
-            pending = len(self.queue) + len(self.held) + len(self.busy)
+            pending = len(self.queue) + len(self.held) + self.busy.total()
         return {"idle": pending == 0, "pending": pending}
 
     def deliveries(self, **where: str) -> list[dict]:
