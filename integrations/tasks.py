@@ -36,9 +36,17 @@ def run_schedules() -> dict:
     return {"dispatched": result.dispatched, "skipped": result.skipped}
 
 
-@shared_task(name=receive.PROCESS_TASK)
+@shared_task(name=receive.PROCESS_TASK, ignore_result=True)
 def process_webhook_event(event_pk: int) -> None:
     process.process(event_pk)
+
+
+@shared_task(name=receive.DRAIN_TASK, ignore_result=True)
+def process_webhook_events() -> int:
+    """The stored notifications, in batches, until none is left (receive.wake asks for it)."""
+    done = process.drain()
+    receive.drained()
+    return done + process.drain()
 
 
 @shared_task(name="integrations.process_stale_webhook_events")

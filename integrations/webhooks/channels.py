@@ -30,7 +30,7 @@ from providers.errors import ProviderError
 from sous import redis_client
 from sous.celery import app
 
-from .receive import Answer, count_refused, send
+from .receive import Answer, count_refused, wake
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +216,7 @@ def receive(provider: Provider, headers) -> Answer:
                 config=channel.config,
                 body=push.stored(),
             )
-            transaction.on_commit(lambda: send(event))
+            transaction.on_commit(wake)
     except IntegrityError:
         return Answer(200)  # the same message again
     return Answer(200, event)

@@ -14,11 +14,15 @@ from django.utils import timezone
 from integrations.models import WebhookEvent
 from integrations.services import apps
 from providers.base import InvalidNotification, Provider
+from sous import redis_client
 from sous.celery import app
 
 log = logging.getLogger(__name__)
 
-PROCESS_TASK = "integrations.process_webhook_event"
+PROCESS_TASK = "integrations.process_webhook_event"  # one event (sent by older releases)
+DRAIN_TASK = "integrations.process_webhook_events"
+WAKE_KEY = "sous:webhooks:wake"
+WAKE_MS = 1000
 # Refused notifications are counted per provider and hour, for operators (integrations_status).
 REFUSED_WINDOW = 3600
 
@@ -63,18 +67,30 @@ def receive(provider: Provider, headers, body: bytes) -> Answer:
                 occurred_at=notification.occurred_at,
                 body=body,
             )
-            transaction.on_commit(lambda: send(event))
+            transaction.on_commit(wake)
     except IntegrityError:
         return Answer(200)  # a redelivery of an event already stored: nothing to do
     return Answer(200, event)
 
 
-def send(event: WebhookEvent) -> None:
-    """Hand the event to a task; a broker that is down leaves it Received for the sweep."""
+def wake() -> None:
+    """Ask for a drain of the stored events, unless one was asked for within WAKE_MS: under a
+    burst, one task takes hundreds of events (process.drain) instead of a task per event.
+    A broker or Redis that is down leaves them Received for beat's sweep."""
     try:
-        app.send_task(PROCESS_TASK, args=[event.pk])
-    except Exception:  # noqa: BLE001 - the event is stored: recovery processes it later
-        log.warning("integrations.webhook.dispatch_failed", exc_info=True, extra={"id": event.pk})
+        if redis_client.client().set(WAKE_KEY, 1, nx=True, px=WAKE_MS):
+            app.send_task(DRAIN_TASK)
+    except Exception:  # noqa: BLE001 - the events are stored: the sweep processes them later
+        log.warning("integrations.webhook.dispatch_failed", exc_info=True)
+
+
+def drained() -> None:
+    """Called by a drain that found nothing more: events stored from now on ask for their own.
+    The drain then looks once more, for those stored while the key still said it was coming."""
+    try:
+        redis_client.client().delete(WAKE_KEY)
+    except Exception:  # noqa: BLE001 - the key lapses on its own within WAKE_MS
+        log.warning("integrations.webhook.wake_reset_failed", exc_info=True)
 
 
 def _refused_key(provider_key: str) -> str:

@@ -122,6 +122,39 @@ def test_a_burst_of_order_events_becomes_one_job_reading_those_orders(client, sq
     assert not square.events.filter(kind=IntegrationEvent.Kind.SYNC_REQUESTED).exists()
 
 
+def test_one_drain_turns_a_stored_burst_into_one_job_per_connection_and_kind(
+    client, square, make_org, make_connection
+):
+    other = make_connection(make_org(), account_id="MERCHANT-1")  # the same merchant, elsewhere
+    for n in range(150):
+        data = {"type": "order_updated", "id": f"ORDER-{n}", "object": {}}
+        assert _post(client, _event(data=data)).status_code == 200
+    _post(client, _event("catalog.version.updated", data={"type": "catalog_version"}))
+    _post(client, _event("catalog.version.updated", data={"type": "catalog_version"}))
+
+    assert process.drain(batch=200) == 152
+    assert set(WebhookEvent.objects.values_list("state", flat=True)) == {"processed"}
+    for config in (square, other):
+        (orders,) = config.jobs.filter(kind="square.orders")
+        assert orders.params == {"order_ids": [f"ORDER-{n}" for n in range(150)]}
+        assert orders.trigger_detail == "150 orders changed"
+        assert config.jobs.filter(kind="square.catalog").count() == 1
+    event = WebhookEvent.objects.filter(event_type="order.updated").first()
+    jobs = [square.jobs.get(kind="square.orders"), other.jobs.get(kind="square.orders")]
+    slugs = [square.organization.slug, other.organization.slug]
+    assert event.detail == "; ".join(f"{slug}: job {job.pk}" for slug, job in zip(slugs, jobs))
+
+
+def test_a_revocation_in_the_same_drain_stops_the_burst_before_it(client, square):
+    _post(client, _event())
+    _post(client, _event("oauth.authorization.revoked", data={"type": "revocation"}))
+    process.drain()
+    assert not SyncJob.objects.filter(kind="square.orders").exists()
+    assert (
+        "skipped (re-auth required)" in WebhookEvent.objects.get(event_type="order.updated").detail
+    )
+
+
 def test_an_order_event_while_its_job_runs_waits_for_the_next_one(client, square):
     _receive(client, _event())
     SyncJob.objects.update(status=SyncJob.Status.RUNNING)
