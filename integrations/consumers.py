@@ -1,7 +1,9 @@
-"""The live channel of Admin > Integrations: job and connection events for one organisation.
+"""The live channel of Admin > Integrations: job and connection events for one organisation,
+and the signed-in person's own notifications (the header's bell).
 
 Read-only: the browser never sends commands over it. A connection is accepted only for a
-logged-in member, and joins that member's current organisation's group; nothing else reaches it.
+logged-in member, and joins that member's current organisation's group and their own
+notification group; nothing else reaches it.
 """
 
 import contextlib
@@ -11,6 +13,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from redis.exceptions import RedisError
 
+from sous.notifications.notify import user_group
 from sous.orgs.middleware import membership_for
 
 log = logging.getLogger(__name__)
@@ -28,30 +31,37 @@ def _current_org_id(user, session) -> int | None:
 
 
 class IntegrationsConsumer(AsyncJsonWebsocketConsumer):
-    group: str | None = None
+    # Not `groups`: channels joins that list itself, before connect().
+    joined: list[str] | tuple = ()
 
     async def connect(self):
-        org_id = await _current_org_id(self.scope.get("user"), self.scope.get("session"))
+        self.joined = []
+        user = self.scope.get("user")
+        org_id = await _current_org_id(user, self.scope.get("session"))
         if org_id is None:
             await self.close(code=4403)
             return
         try:
-            await self.channel_layer.group_add(org_group(org_id), self.channel_name)
+            for group in (org_group(org_id), user_group(user.pk)):
+                await self.channel_layer.group_add(group, self.channel_name)
+                self.joined.append(group)
         except RedisError:
             # No channel layer, no live updates: the page says so and polls its jobs.
             log.warning("integrations.live.unavailable", extra={"org_id": org_id})
             await self.close(code=1011)
             return
-        self.group = org_group(org_id)
         await self.accept()
 
     async def disconnect(self, code):
-        if self.group:
+        for group in self.joined:
             with contextlib.suppress(RedisError):
-                await self.channel_layer.group_discard(self.group, self.channel_name)
+                await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive_json(self, content, **kwargs):
         """Ignore whatever the browser sends: this socket only pushes."""
 
     async def integrations_event(self, event):
+        await self.send_json(event["payload"])
+
+    async def notifications_event(self, event):
         await self.send_json(event["payload"])

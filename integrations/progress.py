@@ -1,20 +1,15 @@
-"""The one place that talks to the channel layer: events for an organisation's open pages.
+"""Events for an organisation's open Admin › Integrations pages (through sous.live).
 
-Payloads carry ids, states, counts and messages for staff, never tokens. Publishing never
-breaks the caller: a Redis hiccup loses a live update (the page polls as a fallback), not a sync.
+Payloads carry ids, states, counts and messages for staff, never tokens.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from sous import live
 
 from .consumers import org_group
-
-log = logging.getLogger(__name__)
 
 
 def publish(org_id: int, payload: dict) -> None:
@@ -22,26 +17,7 @@ def publish(org_id: int, payload: dict) -> None:
 
 
 def publish_many(events: Iterable[tuple[int, dict]]) -> None:
-    """Several events in one trip to the event loop (a beat tick starts thousands of jobs),
-    one after the other: the channel layer's connection pool is small."""
-    layer = get_channel_layer()
-    events = list(events)
-    if layer is None or not events:
-        return
-
-    async def send_all() -> None:
-        for org_id, payload in events:
-            try:
-                await layer.group_send(
-                    org_group(org_id), {"type": "integrations.event", "payload": payload}
-                )
-            except Exception:  # noqa: BLE001 - a lost live update must never fail the work
-                log.warning("integrations.publish_failed", exc_info=True, extra={"org_id": org_id})
-
-    try:
-        async_to_sync(send_all)()
-    except Exception:  # noqa: BLE001 - nor can the event loop's own trouble
-        log.warning("integrations.publish_failed", exc_info=True)
+    live.send((org_group(org_id), "integrations.event", payload) for org_id, payload in events)
 
 
 def connection_payload(config) -> dict:

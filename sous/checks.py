@@ -5,7 +5,7 @@ import binascii
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 
 
 @register(Tags.security)
@@ -69,3 +69,17 @@ def check_encryption_keys(app_configs, **kwargs):
                 )
             )
     return problems
+
+
+@register(Tags.compatibility)
+def check_email(app_configs, **kwargs):
+    if not settings.DEBUG and not settings.EMAIL_URL_SET:
+        return [
+            Warning(
+                "EMAIL_URL is not set: notifications and password resets go to an SMTP server "
+                "on localhost:25.",
+                hint="Set EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587.",
+                id="sous.W001",
+            )
+        ]
+    return []

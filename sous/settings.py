@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "sous.catalog",
     "sous.sales",
     "sous.documents",
+    "sous.notifications",
     "integrations",
 ]
 
@@ -93,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sous.orgs.context_processors.organization",
+                "sous.notifications.bell.context",
             ],
         },
     },
@@ -189,6 +191,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "integrations-refresh-tokens": {"task": "integrations.refresh_tokens", "schedule": 60 * 60},
     "integrations-renew-channels": {"task": "integrations.renew_channels", "schedule": 15 * 60},
+    "notifications-send-pending-emails": {
+        "task": "notifications.send_pending_emails",
+        "schedule": 5 * 60,
+    },
     # A dead worker's job is sent again within INTEGRATIONS_JOB_LOCK_SECONDS + this.
     "integrations-resume-orphaned-jobs": {
         "task": "integrations.resume_orphaned_jobs",
@@ -212,6 +218,17 @@ ACCOUNT_LOGOUT_ON_GET = False
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "integrations:index"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+
+# --- Email (notifications, password resets): EMAIL_URL as django-environ reads it, e.g.
+# smtp+tls://user:password@smtp.example.com:587. Development prints mails to the log.
+EMAIL_URL_SET = "EMAIL_URL" in env
+vars().update(
+    env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Sous <sous@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Seconds: a stuck mail server must not hold a worker.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

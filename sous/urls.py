@@ -11,5 +11,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     # Our product's Admin section owns /admin/; Django's site admin lives beside it.
     path("django-admin/", admin.site.urls),
+    path("", include("sous.notifications.urls")),
     path("", include("integrations.urls")),
 ]

@@ -8,6 +8,7 @@ import itertools
 import pytest
 
 from providers.sandbox.testing import run_sandbox
+from tests import smtp as smtp_server
 from tests.notification_receiver import Receiver
 
 # A fixed key ring for the tests; subprocess workers get it through the environment.
@@ -53,6 +54,19 @@ def sandbox(sandbox_server):
     sandbox_server.reset()
     yield sandbox_server
     sandbox_server.reset()
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server; Django sends through it (Django's own SMTP backend)."""
+    port = free_port()
+    controller, inbox = smtp_server.start(port)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield inbox
+    controller.stop()
 
 
 @pytest.fixture
@@ -230,7 +244,7 @@ def running_worker(concurrency: int = 2):
 
     return start_worker(
         app,
-        queues=["integrations"],
+        queues=["integrations", "default"],
         pool="threads",
         concurrency=concurrency,
         perform_ping_check=False,

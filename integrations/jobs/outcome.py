@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from integrations import progress
 from integrations.models import IntegrationConfig, SyncJob
+from integrations.services import alerting
 from integrations.sync import Counts
 from providers.records.tally import Tally
 
@@ -55,6 +56,7 @@ def finish(
         roll_up(job.parent_id, finished_child=True)
     else:
         events.publish(job, force=True)
+        alerting.job_finished(job)
 
 
 def fail(job: SyncJob, message: str, detail: str) -> None:

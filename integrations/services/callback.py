@@ -25,7 +25,7 @@ from providers.base import Identity
 from providers.errors import ProviderError
 from providers.oauth import TokenSet
 
-from . import activity, apps, tokens
+from . import activity, alerting, apps, tokens
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +198,7 @@ def save_connection(org, key: str, grant: TokenSet, identity: Identity, *, actor
         IntegrationEvent.Kind.CONNECTED if created else IntegrationEvent.Kind.RECONNECTED
     )
     activity.record(config, kind, config.connected_as, actor=actor)
+    alerting.reconnected(config, f"{apps.provider(key).name} reconnected as {config.connected_as}")
     # Default schedules on a first connect; plans made for another account start afresh.
     schedules.replan(config)
     channels.reconcile_soon(config)

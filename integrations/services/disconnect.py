@@ -15,7 +15,7 @@ from integrations.models import IntegrationConfig, IntegrationEvent
 from integrations.webhooks import channels
 from providers.errors import ProviderError
 
-from . import activity, apps, tokens
+from . import activity, alerting, apps, tokens
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,7 @@ def disconnect(config: IntegrationConfig, *, actor) -> str:
             actor=actor,
         )
         config.delete()
+        alerting.disconnected(org, key)
     progress.publish(
         org.pk, {"type": "connection", "provider": key, "state": "not_connected", "reason": ""}
     )

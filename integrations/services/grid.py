@@ -10,6 +10,8 @@ from django.utils import timezone
 from integrations.jobs import schedules
 from integrations.models import IntegrationConfig, Schedule, SyncJob
 from providers import registry
+from sous.notifications import alerts
+from sous.notifications.models import Alert
 
 from . import apps
 
@@ -34,6 +36,8 @@ class Card:
     running_job: SyncJob | None = None
     # Schedules on, each run on time and none failed: what Sous shows is as fresh as planned.
     up_to_date: bool = False
+    # Open alerts of this connection (sous.notifications), oldest first.
+    alerts: list[Alert] = field(default_factory=list)
 
     @property
     def version(self) -> str:
@@ -44,11 +48,19 @@ class Card:
             config and (config.connected_as, config.last_error, config.last_synced_at),
             job and (job.pk, job.status),
             self.up_to_date,
+            [(alert.pk, alert.title) for alert in self.alerts],
         )
         return hashlib.blake2s(repr(shown).encode(), digest_size=6).hexdigest()
 
 
-def card(org, key: str, *, config: IntegrationConfig | None = None, lookup: bool = True) -> Card:
+def card(
+    org,
+    key: str,
+    *,
+    config: IntegrationConfig | None = None,
+    lookup: bool = True,
+    open_alerts: list[Alert] | None = None,
+) -> Card:
     provider = apps.provider(key)
     if lookup and config is None:
         config = IntegrationConfig.objects.filter(organization=org, provider=key).first()
@@ -65,7 +77,10 @@ def card(org, key: str, *, config: IntegrationConfig | None = None, lookup: bool
             .order_by("created_at")
             .first()
         )
+    if config is not None and open_alerts is None:
+        open_alerts = alerts.open_for(org, key)
     return Card(
+        alerts=open_alerts or [],
         up_to_date=state == CardState.CONNECTED and _up_to_date(config),
         key=key,
         name=provider.name,
@@ -105,8 +120,12 @@ def stylesheets() -> list[str]:
 
 def cards(org) -> list[Card]:
     configs = {c.provider: c for c in IntegrationConfig.objects.filter(organization=org)}
+    by_source: dict[str, list[Alert]] = {}
+    for alert in alerts.open_for(org):
+        by_source.setdefault(alert.source, []).append(alert)
     result = [
-        card(org, key, config=configs.get(key), lookup=False) for key in registry.provider_keys()
+        card(org, key, config=configs.get(key), lookup=False, open_alerts=by_source.get(key, []))
+        for key in registry.provider_keys()
     ]
     result += [
         Card(key=s.key, name=s.name, tagline=s.tagline, logo=s.logo, state=CardState.COMING_SOON)

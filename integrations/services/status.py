@@ -7,7 +7,7 @@ from django.utils import timezone
 from integrations import progress
 from integrations.models import IntegrationConfig, IntegrationEvent
 
-from . import activity
+from . import activity, alerting
 
 REAUTH = "Re-auth required"
 
@@ -22,6 +22,7 @@ def mark_error(config: IntegrationConfig, reason: str, *, kind: str, actor_label
     if not already:
         activity.record(config, kind, reason, actor_label=actor_label)
         progress.publish(config.organization_id, progress.connection_payload(config))
+    alerting.needs_reauth(config, reason)  # a repeat updates the open alert, tells nobody again
 
 
 def mark_recovered(config: IntegrationConfig, message: str, *, actor_label: str = "") -> None:
@@ -33,3 +34,4 @@ def mark_recovered(config: IntegrationConfig, message: str, *, actor_label: str 
     config.save(update_fields=["status", "last_error", "error_since", "updated_at"])
     activity.record(config, IntegrationEvent.Kind.RECOVERED, message, actor_label=actor_label)
     progress.publish(config.organization_id, progress.connection_payload(config))
+    alerting.reconnected(config, message)

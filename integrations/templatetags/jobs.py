@@ -16,3 +16,9 @@ def job_label(job) -> str:
 def job_origin(job) -> str:
     """{{ job|job_origin }}: "Maria, manual", "Command (ops@web-1)"."""
     return origin(job)
+
+
+@register.filter
+def action_anchor(kind: str) -> str:
+    """The drawer section of a job kind: "square.sales" -> "action-square-sales"."""
+    return "action-" + kind.replace(".", "-")

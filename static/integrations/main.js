@@ -50,6 +50,8 @@ document.body.addEventListener("htmx:afterSwap", (event) => {
   if (event.detail.target.id === "drawer-body") {
     const trigger = event.detail.requestConfig?.elt;
     const manage = trigger?.closest?.("[data-manage]");
+    // A background redraw that lands after staff closed the drawer leaves it closed.
+    if (!manage && !drawer().open) return;
     const provider = manage?.dataset.manage || currentProvider();
     drawer().dataset.provider = provider || "";
     openDrawer(manage);
@@ -104,6 +106,7 @@ async function refreshCardIfChanged(card) {
 // Jobs first (one that ended gets its toast and redraws its card and drawer), then the cards
 // (a connection that changed, a job started elsewhere).
 async function catchUp() {
+  document.dispatchEvent(new CustomEvent("sous:notification"));
   await pollShownJobs(jobHandlers);
   document
     .querySelectorAll(".card[data-provider]:not([data-state='coming_soon'])")
@@ -138,6 +141,8 @@ connectLive({
       }
     } else if (message.type === "job") {
       handleJob(message, jobHandlers);
+    } else if (message.type === "notification") {
+      document.dispatchEvent(new CustomEvent("sous:notification", { detail: message }));
     }
   },
   onUp() {
@@ -159,3 +164,16 @@ document.body.addEventListener("sous:settings-saved", (event) => {
 setupDrawer();
 showPageMessages();
 startClock();
+
+// A link from a notification or an email: /admin/integrations/?open=square opens that drawer.
+// (htmx.ajax rather than a click: htmx wires the buttons only once the document has loaded.)
+const opened = new URLSearchParams(location.search).get("open");
+const manage = opened && document.querySelector(`[data-manage="${CSS.escape(opened)}"]`);
+if (opened) history.replaceState(null, "", location.pathname);
+if (manage) {
+  window.htmx.ajax("GET", manage.getAttribute("hx-get"), {
+    source: manage,
+    target: "#drawer-body",
+    swap: "innerHTML",
+  });
+}
