@@ -23,6 +23,13 @@ urlpatterns = [
         name="action",
     ),
     path(
+        "integrations/<slug:key>/actions/<slug:action_key>/form/",
+        views.action_form,
+        name="action_form",
+    ),
+    path("integrations/<slug:key>/ledger/", views.ledger_calendar, name="ledger"),
+    path("integrations/<slug:key>/ledger/day/", views.ledger_day, name="ledger_day"),
+    path(
         "integrations/<slug:key>/schedules/<slug:action_key>/",
         views.save_schedule,
         name="schedule",

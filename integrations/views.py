@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
 from providers.base import InvalidParams
@@ -23,9 +25,11 @@ from .services import (
     callback,
     connect,
     disconnect,
+    estimates,
     grid,
     health,
     imported,
+    ledger,
     tokens,
 )
 from .webhooks import channels
@@ -67,7 +71,8 @@ def _action_context(config, action, provider, schedule=None, **extra) -> dict:
         "provider": provider,
         "action": action,
         "active_job": control.active_for(config).filter(kind=kind).order_by("created_at").first(),
-        "last_sync": config.last_synced.get(kind),
+        # Rendered in words: a section swapped in by htmx is not rewritten by times.js.
+        "last_sync": parse_datetime(config.last_synced.get(kind) or ""),
         **extra,
     }
 
@@ -121,6 +126,14 @@ def start_action(request, key, action_key):
         # browsers log every 4xx as a console error, and this is the page working as meant.
         status = 200 if request.htmx else 400
         return render(request, "integrations/_action.html", context, status=status)
+    if not request.POST.get("confirmed"):
+        # Big requests are confirmed first, inside the drawer: Start posts again, confirmed.
+        preview = estimates.preview(config, action, params)
+        if preview is not None:
+            context = _action_context(
+                config, action, provider, form=request.POST, preview=preview, params=params
+            )
+            return render(request, "integrations/_action.html", context)
     job, created = triggers.request(config, action_key, params, user=request.user)
     if not created:
         message = (
@@ -143,6 +156,66 @@ def start_action(request, key, action_key):
         return _with_toast(response, message, "success" if created else "info")
     messages.success(request, message)
     return redirect("integrations:index")
+
+
+@org_member_required
+@require_GET
+def action_form(request, key, action_key):
+    """An action's section as it was before a preview: Cancel's way back to the form."""
+    config = _config_or_404(request, key)
+    provider = apps.provider(key)
+    action = provider.action(action_key)
+    if action is None or not action.manual:
+        raise Http404("No such action")
+    context = _action_context(config, action, provider, form=request.GET)
+    return render(request, "integrations/_action.html", context)
+
+
+def _ledger_or_404(request, key):
+    config = _config_or_404(request, key)
+    provider = apps.provider(key)
+    action = ledger.ledger_action(provider)
+    if action is None:
+        raise Http404("This integration keeps no sales ledger")
+    return config, provider, action
+
+
+@org_member_required
+@require_GET
+def ledger_calendar(request, key):
+    """The completeness calendar: each synced location's last 13 weeks of business days."""
+    config, provider, action = _ledger_or_404(request, key)
+    context = {
+        "config": config,
+        "provider": provider,
+        "action": action,
+        "calendars": ledger.calendars(config, action),
+        "legend": ledger.LEGEND,
+        "weekdays": ledger.WEEKDAYS,
+    }
+    return render(request, action.ledger_template, context)
+
+
+@org_member_required
+@require_GET
+def ledger_day(request, key):
+    """One business day's figures beside the calendar, with "Re-pull this day"."""
+    config, provider, action = _ledger_or_404(request, key)
+    location_id = request.GET.get("location", "")
+    try:
+        business_date = date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        raise Http404("No such day") from None
+    if location_id not in ledger.locations(config, action, timezone.now()):
+        raise Http404("No such location")
+    context = {
+        "config": config,
+        "provider": provider,
+        "action": action,
+        "day": ledger.day(config, location_id, business_date),
+        "location_id": location_id,
+    }
+    return render(request, action.ledger_day_template, context)
 
 
 @org_member_required

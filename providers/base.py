@@ -83,6 +83,16 @@ class Progress:
     fraction: float | None = None
 
 
+@dataclass(frozen=True)
+class Estimate:
+    """How big a requested job is, for the preview staff confirm before it runs."""
+
+    days: int
+    locations: int
+    orders: int | None  # None: nothing pulled yet to estimate from
+    calls: int  # API calls, at least
+
+
 class Checkpoint(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Where an action's work stands after a page. Each action subclasses it with its own
     fields, all with defaults: a first run starts from `Checkpoint()`.
@@ -200,6 +210,10 @@ class Action:
     # The drawer section for this action, which renders its form ("square/sales.html", from
     # the provider package's own templates/); "" for a plain button.
     template: ClassVar[str] = ""
+    # The completeness calendar (a sales action's ledger of business days) and one day's
+    # figures, from the provider package's templates/; "" for actions keeping no ledger.
+    ledger_template: ClassVar[str] = ""
+    ledger_day_template: ClassVar[str] = ""
     # Whether it reads a date range (`start`, `end`), as `integrations_sync --start/--end` give.
     takes_dates: ClassVar[bool] = False
     # Reads what changed since its last run: a job already running may have read before the
@@ -247,6 +261,18 @@ class Action:
     def summary(self, tally: Tally) -> str:
         """The finishing toast, e.g. "Catalog synced: 312 items, 14 categories"."""
         return f"{self.label} finished"
+
+    def estimate(
+        self, params: dict, *, settings: dict, now: datetime, orders_per_day: Mapping
+    ) -> Estimate | None:
+        """How big a job of these params is, shown for staff to confirm before it starts
+        (`orders_per_day`: {location id: recent average}); None starts it without asking."""
+        return None
+
+    def days_covered(self, params: dict, checkpoint, *, settings: dict, now: datetime) -> list:
+        """The completeness ledger's days a job reads (records like the ones its last page
+        carries), so a failed job can mark them; [] for actions that read no sales days."""
+        return []
 
 
 class Provider:

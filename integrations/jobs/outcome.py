@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from integrations import progress
 from integrations.models import IntegrationConfig, SyncJob
-from integrations.services import alerting
+from integrations.services import alerting, ledger
 from integrations.sync import Counts
 from providers.records.tally import Tally
 
@@ -65,6 +65,7 @@ def fail(job: SyncJob, message: str, detail: str) -> None:
         extra={"job_id": str(job.id), "kind": job.kind, "detail": detail[:300]},
     )
     finish(job, Status.FAILED, error=message, detail=detail)
+    ledger.mark_failed(job)  # the sales days it was reading say so in the calendar
 
 
 def fail_stale(job: SyncJob) -> None:

@@ -31,6 +31,7 @@ IMPORTERS: dict[str, str] = {
     "CatalogDeletionRecord": "integrations.sync.catalog.import_deletions",
     # providers/records/sales.py
     "OrderRecord": "integrations.sync.sales.import_orders",
+    "BusinessDaysRead": "integrations.sync.ledger.import_days_read",
     # providers/records/locations.py
     "LocationRecord": "integrations.sync.locations.import_locations",
     # providers/records/notifications.py

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from providers.records.sales import OrderRecord
 from providers.records.tally import Tally
+from sous.sales import ledger
 from sous.sales.models import Order, OrderLineItem
 from sous.sales.signals import orders_imported
 
@@ -169,6 +170,10 @@ def import_orders(organization, source: str, records: list[OrderRecord]) -> Coun
         counts.totals.orders_new = counts.created
         counts.totals.orders_changed = counts.updated
         order_ids = [pk for pk, _, _ in written]
+        if written:
+            # The completeness ledger's figures are what the stored orders add up to.
+            touched = {(chosen[e].location_id, chosen[e].business_date) for _, e, _ in written}
+            ledger.refresh(organization, source, touched)
         if order_ids:
             transaction.on_commit(
                 lambda: orders_imported.send(

@@ -23,7 +23,7 @@ Example, a completed order with one line:
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import msgspec
 
@@ -73,3 +73,37 @@ class OrderRecord(msgspec.Struct, frozen=True, gc=False):
     service_charge: int = 0
     source_name: str = ""
     line_items: tuple[LineItemRecord, ...] = ()
+
+
+class BusinessDay(msgspec.Struct, frozen=True, array_like=True, gc=False):
+    day: date
+    closes_at: datetime  # when the location's business day ends (UTC)
+
+
+class BusinessDaysRead(msgspec.Struct, frozen=True, gc=False):
+    """A sync read every order of these business days at one location (the completeness
+    ledger's "pulled"), sent once the job's reading is done, after the orders themselves.
+
+    Days without a single order are in `days` too: that is how the ledger tells a quiet day
+    from one never pulled. `late_window` is how long after a day closes the provider may still
+    deliver orders for it (Square: offline payments, 72 hours); `read_at` is when the reading
+    began, so a day read after its late window counts as final. `changes_since`, for an
+    incremental pull, says every change made since then to this location's earlier days was
+    read too (days last pulled after it are current again).
+
+    Example, "Sync Today" at 10:15 in New York:
+
+        BusinessDaysRead(
+            location_id="LOC1", currency="USD", read_at=datetime(2024, 11, 2, 14, 15, tzinfo=UTC),
+            days=(BusinessDay(date(2024, 11, 2), datetime(2024, 11, 3, 4, 0, tzinfo=UTC)),),
+            late_window=timedelta(hours=72),
+            changes_since=datetime(2024, 11, 1, 14, 10, tzinfo=UTC),
+        )
+    """
+
+    location_id: str
+    currency: str
+    read_at: datetime
+    days: tuple[BusinessDay, ...]
+    late_window: timedelta
+    changes_since: datetime | None = None

@@ -29,12 +29,20 @@ import msgspec
 from django.core import signing
 
 from providers import locations as choices
-from providers.base import Action, Checkpoint, InvalidParams, Page, Progress, SyncRequest
+from providers.base import (
+    Action,
+    Checkpoint,
+    Estimate,
+    InvalidParams,
+    Page,
+    Progress,
+    SyncRequest,
+)
 from providers.errors import ApiError
 from providers.records.sales import AppliedModifierRecord, LineItemRecord, OrderRecord
 from providers.records.tally import Tally
 
-from . import schemas
+from . import estimate, ledger, schemas
 from .business_day import (
     DEFAULT_CUTOFF,
     BusinessClock,
@@ -93,6 +101,7 @@ class SalesLocation:
     timezone: str
     cutoff: str
     status: str = "ACTIVE"
+    currency: str = ""
 
     @property
     def clock(self) -> BusinessClock:
@@ -108,7 +117,12 @@ def locations_with_settings(
     return [
         (
             SalesLocation(
-                loc.id, loc.name or loc.id, loc.timezone, cutoff_of(settings, loc.id), loc.status
+                loc.id,
+                loc.name or loc.id,
+                loc.timezone,
+                cutoff_of(settings, loc.id),
+                loc.status,
+                loc.currency,
             ),
             choices.included(settings, loc.id),
         )
@@ -199,6 +213,17 @@ def _latest_business_date(settings: Mapping, now: datetime) -> date:
     if days:
         return max(days)
     return BusinessClock(EARLIEST_ZONE).today(now)
+
+
+def synced_locations(settings: Mapping) -> dict[str, BusinessClock]:
+    """The locations syncs read, with their clocks, as the connection's settings know them
+    (names and zones saved by the picker or learned by syncs; see providers/locations.py)."""
+    known = settings.get(choices.KNOWN) or {}
+    return {
+        loc_id: BusinessClock(info.get("timezone") or "UTC", cutoff_of(settings, loc_id))
+        for loc_id, info in known.items()
+        if choices.included(settings, loc_id)
+    }
 
 
 def _scope(params: Mapping) -> set[str] | None:
@@ -348,6 +373,7 @@ class Days(msgspec.Struct, array_like=True, frozen=True, forbid_unknown_fields=T
     cutoff: str
     first: date
     last: date
+    currency: str = ""  # the location's, for the ledger's days without orders
 
 
 class Plan(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -357,6 +383,7 @@ class Plan(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     queries: tuple[Query, ...]
     cursor: dict | None  # what a successful "Sync Today" leaves for the next one (Page.cursor)
     label: str  # "today", "Mar 2025": the progress line's
+    started_at: str = ""  # RFC 3339: when the job began reading (the ledger's "pulled at")
 
 
 class SalesCheckpoint(Checkpoint):
@@ -376,6 +403,8 @@ class SalesAction(Action):
     label = "Sales sync"
     description = "Orders with their line items, per location and business day."
     template = "square/sales.html"
+    ledger_template = "square/calendar.html"
+    ledger_day_template = "square/ledger_day.html"
     takes_dates = True
     earliest_day = EARLIEST_DAY
     chunk_unit = "months"
@@ -409,7 +438,14 @@ class SalesAction(Action):
             raise InvalidParams("The end date is in the future: choose today or earlier.")
         if end >= _add_years(start, MAX_RANGE_YEARS):
             raise InvalidParams("A range can cover at most three years.")
-        return {"mode": "range", "start": start.isoformat(), "end": end.isoformat()}
+        params = {"mode": "range", "start": start.isoformat(), "end": end.isoformat()}
+        location = (data.get("location") or "").strip()
+        if location:
+            # One location's days (the completeness calendar's "Re-pull this day").
+            if location not in synced_locations(settings):
+                raise InvalidParams("Choose one of the synced locations.")
+            params["locations"] = [location]
+        return params
 
     def overlaps(self, a: dict, b: dict) -> bool:
         """An active job answers a new request when it already covers all of it."""
@@ -446,6 +482,41 @@ class SalesAction(Action):
             chunks.append({**params, "start": first.isoformat(), "end": chunk_end.isoformat()})
             first = chunk_end + timedelta(days=1)
         return chunks if len(chunks) > 1 else [params]
+
+    def days_covered(self, params: dict, checkpoint, *, settings: dict, now: datetime) -> list:
+        """The business days a job of these params reads, per location (the ledger's days
+        when the job fails): its plan's once made, else what its params and settings say."""
+        plan = getattr(checkpoint, "plan", None)
+        if plan is None:  # failed before its first page: plan it as it would have
+            known = settings.get(choices.KNOWN) or {}
+            listed = [
+                schemas.Location(id=loc_id, name=info.get("name") or "", timezone=info["timezone"])
+                for loc_id, info in known.items()
+                if info.get("timezone")
+            ]
+            request = SyncRequest(
+                params=params, checkpoint=self.Checkpoint(), cursor={}, settings=settings, now=now
+            )
+            plan = self.make_plan(listed, request)
+        return ledger.days_read(plan, read_at=now)
+
+    def estimate(
+        self, params: dict, *, settings: dict, now: datetime, orders_per_day: Mapping
+    ) -> Estimate | None:
+        """How big a range is, for the preview staff confirm; None for "Sync Today"."""
+        if params.get("mode") != "range":
+            return None
+        locations = synced_locations(settings)
+        scope = _scope(params)
+        ids = [loc_id for loc_id in locations if scope is None or loc_id in scope]
+        months = len(self.plan(params, settings=settings, now=now))
+        return estimate.of_range(
+            date.fromisoformat(params["start"]),
+            date.fromisoformat(params["end"]),
+            ids,
+            chunks=months,
+            orders_per_day=orders_per_day,
+        )
 
     def summary(self, tally: Tally) -> str:
         orders = tally.orders
@@ -526,10 +597,14 @@ class SalesAction(Action):
         else:
             label = "today"
         return Plan(
-            locations={loc.id: Days(loc.timezone, loc.cutoff, *days[loc.id]) for loc in chosen},
+            locations={
+                loc.id: Days(loc.timezone, loc.cutoff, *days[loc.id], loc.currency)
+                for loc in chosen
+            },
             queries=tuple(queries),
             cursor=cursor,
             label=label,
+            started_at=_iso(now),
         )
 
     def _fetch(self, client: SquareClient, at: SalesCheckpoint) -> Iterator[tuple]:
@@ -639,6 +714,8 @@ class SalesAction(Action):
         finished = at.index >= len(queries)
         if finished:
             fraction = 1.0
+            # After the last orders: the ledger stamps the whole days read, empty ones too.
+            records = [*records, *ledger.days_read(plan)]
         else:
             weights = [WEIGHT_BY_STEP[query.step] for query in queries]
             done_weight = sum(weights[: at.index])

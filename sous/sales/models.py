@@ -91,3 +91,55 @@ class OrderLineItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.name}"
+
+
+class SalesDay(models.Model):
+    """The completeness ledger: one row per location and business day a sync has looked at.
+
+    Its figures are always what the stored orders add up to (completed orders only: open
+    ones are not paid yet and cancelled ones never will be); `pulled_figures` is what they
+    added up to when a sync last read the whole day, so a re-pull can say what it changed.
+    How complete the day is (open, in the late window, complete, ...) depends on the time
+    and is worked out by `sous.sales.ledger.state`; a day without a row was never pulled.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    source = models.CharField(max_length=40)
+    location_external_id = models.CharField(max_length=255)
+    business_date = models.DateField()
+    currency = models.CharField(max_length=3, blank=True)
+    orders = models.PositiveIntegerField(default=0)
+    # Minor units. gross - discounts = net; net + tax + tips + service charges = total.
+    gross_sales = models.BigIntegerField(default=0)
+    discounts = models.BigIntegerField(default=0)
+    net_sales = models.BigIntegerField(default=0)
+    tax = models.BigIntegerField(default=0)
+    tips = models.BigIntegerField(default=0)
+    service_charges = models.BigIntegerField(default=0)
+    total = models.BigIntegerField(default=0)
+    closes_at = models.DateTimeField(null=True, blank=True)  # the business day's end
+    final_at = models.DateTimeField(null=True, blank=True)  # its end plus the late window
+    first_pulled_at = models.DateTimeField(null=True, blank=True)
+    last_pulled_at = models.DateTimeField(null=True, blank=True)
+    pulled_figures = models.JSONField(default=dict, blank=True)
+    # What the latest re-pull changed: {"orders": [before, after], "total": [...]}; {} for
+    # nothing, None until the day has been pulled twice.
+    last_change = models.JSONField(null=True, blank=True)
+    # Set for good when a re-pull found other figures than a pull made after the late window.
+    changed_after_close_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    failure = models.CharField(max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "source", "location_external_id", "business_date"],
+                name="sales_day_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.location_external_id} {self.business_date}"

@@ -174,6 +174,7 @@ def test_sync_range_runs_month_chunks_with_one_progress_and_ends_exact(
     section.get_by_label("To", exact=True).fill(last.isoformat())
     _record_bars(page, "#action-square-sales")
     section.get_by_role("button", name="Sync Range").click()
+    section.get_by_role("button", name="Start").click()  # the range's preview, confirmed
 
     expect(section.get_by_role("progressbar")).to_be_visible()
     expect(section.locator("[data-job-message]")).to_contain_text(

@@ -209,10 +209,13 @@ def test_the_longest_range_and_today_as_its_end_are_accepted(owner_client, squar
     today = max(_today_in(loc["timezone"]) for loc in merchant["locations"])
     first = today.replace(year=today.year - 3) + timedelta(days=1)
 
+    data = {"mode": "range", "start": str(first), "end": str(today)}
+    asked = owner_client.post("/integrations/square/actions/sales/", data, **HTMX)
+    assert asked.status_code == 200 and "36 months × 3 locations" in asked.content.decode()
+    assert not SyncJob.objects.exists()  # a range is confirmed first (its preview)
+
     response = owner_client.post(
-        "/integrations/square/actions/sales/",
-        {"mode": "range", "start": str(first), "end": str(today)},
-        **HTMX,
+        "/integrations/square/actions/sales/", {**data, "confirmed": "1"}, **HTMX
     )
 
     assert response.status_code == 202, response.content[:300]
