@@ -32,7 +32,8 @@ def daphne(port: int, env: dict):
             "sous.asgi:application",
         ],
         cwd=ROOT,
-        env=env,
+        # The connection pool the Procfile gives the web process.
+        env={"DATABASE_POOL_SIZE": "20", **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,

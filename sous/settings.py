@@ -114,6 +114,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests get a file too, not shared memory: worker threads then wait on locks instead of
     # failing with "table is locked", and worker processes can see the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and (
+    DATABASE_POOL_SIZE := env.int("DATABASE_POOL_SIZE", default=0)
+):
+    # The web process (Procfile sets it there): a pool of connections (psycopg_pool, through
+    # Django), so a request no longer opens a connection and PostgreSQL no longer starts a
+    # backend for it, a third of what a webhook cost (bench/README.md). Under ASGI each request
+    # runs in a thread of its own, so CONN_MAX_AGE cannot keep one. Workers and beat reuse
+    # their own connection and run as many threads as the pool would need: no pool there.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DATABASE_POOL_SIZE,
+        "timeout": 10,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker, channel layer and cache share one server.
