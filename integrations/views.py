@@ -73,6 +73,7 @@ def _action_context(config, action, provider, schedule=None, **extra) -> dict:
         "active_job": control.active_for(config).filter(kind=kind).order_by("created_at").first(),
         # Rendered in words: a section swapped in by htmx is not rewritten by times.js.
         "last_sync": parse_datetime(config.last_synced.get(kind) or ""),
+        "live": live_updates.live(config, action),
         **extra,
     }
 

@@ -222,6 +222,9 @@ class Action:
     incremental: ClassVar[bool] = False
     # When it runs without a click (providers/schedules.py); None: only when asked.
     schedule: ClassVar[Cadence | None] = None
+    # The provider's notification types that keep this action's data current (the drawer
+    # says per data type whether they are coming, and when the last one came).
+    notifications: ClassVar[tuple[str, ...]] = ()
     # The type of its pages' checkpoints: a subclass of the module's `Checkpoint`.
     Checkpoint: ClassVar[type[msgspec.Struct]] = Checkpoint
 

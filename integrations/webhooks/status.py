@@ -7,6 +7,7 @@ from datetime import datetime
 
 from integrations.models import IntegrationConfig, WebhookEvent
 from integrations.services import apps
+from providers.base import Action
 
 from . import channels
 
@@ -18,12 +19,15 @@ class Live:
     why_not: str = ""
 
 
-def live(config: IntegrationConfig) -> Live | None:
-    """None for a provider that sends no notifications."""
+def live(config: IntegrationConfig, action: Action | None = None) -> Live | None:
+    """For the connection, or for one action's data (the notifications about it); None when
+    none come for it."""
     provider = apps.provider(config.provider)
-    if not provider.sends_notifications:
+    if not provider.sends_notifications or (action is not None and not action.notifications):
         return None
     events = WebhookEvent.objects.filter(provider=provider.key)
+    if action is not None:
+        events = events.filter(event_type__in=action.notifications)
     if provider.push_channels:
         if channels.address(provider) is None:
             why = f"Sous has no public https address {provider.name} can reach"

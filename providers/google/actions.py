@@ -11,6 +11,7 @@ from providers.schedules import Every
 
 from .client import GoogleClient
 from .drive import KINDS, DriveScan, ScanCheckpoint, plural, watched_folders
+from .push import CHANGE_STATES
 
 
 class ScanDrive(Action):
@@ -25,6 +26,7 @@ class ScanDrive(Action):
     )
     template = "google/scan.html"
     incremental = True
+    notifications = tuple(sorted(CHANGE_STATES))
     # While folders are watched (an incremental scan reads only Drive's changes).
     schedule = Every(
         default=15,

@@ -36,6 +36,7 @@ from providers.schedules import Every
 from . import schemas
 from .client import SquareClient
 from .prefetch import ahead
+from .webhooks import CATALOG_EVENTS
 
 
 class Pass(enum.Enum):
@@ -205,6 +206,7 @@ class CatalogAction(Action):
     description = "Categories, items and their variations, modifier lists and discounts."
     template = "square/catalog.html"
     incremental = True
+    notifications = CATALOG_EVENTS
     schedule = Every(
         default=60,
         choices=((15, "15 min"), (30, "30 min"), (60, "hour"), (180, "3 hours"), (1440, "day")),

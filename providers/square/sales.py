@@ -55,6 +55,7 @@ from .client import MAX_LOCATIONS_PER_SEARCH, SquareClient
 from .locations import location_records
 from .prefetch import ahead
 from .schedule import NightlySales
+from .webhooks import ORDER_EVENTS, PAYMENT_EVENTS
 
 MAX_RANGE_YEARS = 3
 # Square's data begins with Square (2009). An older start only makes a job that reads empty
@@ -409,6 +410,7 @@ class SalesAction(Action):
     earliest_day = EARLIEST_DAY
     chunk_unit = "months"
     schedule = NightlySales()
+    notifications = ORDER_EVENTS + PAYMENT_EVENTS
     Checkpoint = SalesCheckpoint
 
     # --- what staff asked for

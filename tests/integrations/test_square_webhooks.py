@@ -214,6 +214,16 @@ def test_the_drawer_says_whether_live_updates_are_on_and_when_the_last_event_cam
     )
 
 
+def test_each_data_type_says_when_its_last_event_came(client, owner_client, square):
+    _receive(client, _event())  # an order changed
+
+    drawer = _drawer(owner_client)
+    sales = re.search(r'data-live="sales">(.*?)</p>', drawer).group(1)
+    catalog = re.search(r'data-live="catalog">(.*?)</p>', drawer).group(1)
+    assert sales.startswith("Live: last Square event about it <time")
+    assert catalog == "Live: no Square event about it yet"
+
+
 def _drawer(owner_client) -> str:
     return owner_client.get("/integrations/square/manage/").content.decode()
 
