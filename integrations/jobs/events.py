@@ -42,6 +42,11 @@ def payload(job: SyncJob) -> dict:
     }
 
 
+# A job waiting for the running one of its kind says so on its bar; the running one starts it
+# when it ends (outcome), or it looks again itself (execute).
+WAITING_FOR_RUNNING = "Waiting for the sync before it to finish…"
+
+
 def publish(job: SyncJob, *, force: bool = False) -> None:
     """At most one event per PUBLISH_INTERVAL per job; `force` and final states always go."""
     if job.parent_id:

@@ -55,7 +55,6 @@ Status = SyncJob.Status
 
 # A job waiting for the running one of its kind looks again this often.
 WAIT_FOR_RUNNING_SECONDS = 5
-WAITING_FOR_RUNNING = "Waiting for the sync before it to finish…"
 LOCKED_RETRY_SECONDS = 5
 MAX_TRANSIENT_RETRIES = 6
 MAX_BACKOFF = 60.0
@@ -152,8 +151,8 @@ def _another_runs(job: SyncJob) -> bool:
 
 def _wait_for_the_running_one(job: SyncJob) -> None:
     """Stay queued, and open to merges, until the running job of this kind has finished."""
-    if job.progress_message != WAITING_FOR_RUNNING:
-        events.note(job, WAITING_FOR_RUNNING)
+    if job.progress_message != events.WAITING_FOR_RUNNING:
+        events.note(job, events.WAITING_FOR_RUNNING)
     dispatch(job, countdown=WAIT_FOR_RUNNING_SECONDS)
 
 

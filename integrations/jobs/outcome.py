@@ -17,7 +17,7 @@ from integrations.services import alerting, ledger
 from integrations.sync import Counts
 from providers.records.tally import Tally
 
-from . import events, fanout, states
+from . import dispatch, events, fanout, states
 from .states import Stop
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,26 @@ def finish(
     else:
         events.publish(job, force=True)
         alerting.job_finished(job)
+        _start_next(job)
+
+
+def _start_next(job: SyncJob) -> None:
+    """The job of this kind waiting behind this one starts now, not at its next look (up to
+    execute.WAIT_FOR_RUNNING_SECONDS later: most of a webhook's change-to-row time)."""
+    waiting = (
+        SyncJob.objects.filter(
+            config_id=job.config_id,
+            kind=job.kind,
+            parent__isnull=True,
+            status=Status.QUEUED,
+            started_at__isnull=True,
+            progress_message=events.WAITING_FOR_RUNNING,
+        )
+        .order_by("created_at")
+        .first()
+    )
+    if waiting is not None:
+        dispatch.dispatch(waiting)
 
 
 def fail(job: SyncJob, message: str, detail: str) -> None:

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from integrations.jobs import execute, triggers
+from integrations.jobs import events, execute, outcome, triggers
 from integrations.models import SyncJob
 from providers.square.sales import SalesAction
 from tests.integrations.square_sync import (
@@ -78,7 +78,7 @@ def test_the_waiting_job_starts_only_once_the_running_one_has_ended(
 
     second.refresh_from_db()
     assert second.status == SyncJob.Status.QUEUED and second.started_at is None
-    assert second.progress_message == execute.WAITING_FOR_RUNNING
+    assert second.progress_message == events.WAITING_FOR_RUNNING
     # Still open to requests: another day joins it rather than making a third job.
     third, _ = triggers.request(
         square_config, "sales", _range(day - timedelta(days=2), day - timedelta(days=2))
@@ -89,6 +89,20 @@ def test_the_waiting_job_starts_only_once_the_running_one_has_ended(
     done = run_inline(second)
     assert done.status == SyncJob.Status.SUCCEEDED, done.error_detail
     assert done.params == _range(day - timedelta(days=2), day - timedelta(days=1))
+
+
+def test_the_running_job_starts_the_waiting_one_as_it_ends(square_config, product_on_sandbox):
+    day = local_date_days_ago(3)
+    first, _ = triggers.request(square_config, "sales", _range(day, day))
+    _running(first)
+    second, _ = triggers.request(square_config, "sales", _range(day - timedelta(days=1), day))
+    execute.run(str(second.pk))  # it waits, and would look again in WAIT_FOR_RUNNING_SECONDS
+    sent_for_its_wait = SyncJob.objects.get(pk=second.pk).celery_task_id
+
+    outcome.fail(first, "stopped", "test")
+
+    # Sent again at once (a new task): not left for its next look.
+    assert SyncJob.objects.get(pk=second.pk).celery_task_id != sent_for_its_wait
 
 
 def test_a_request_while_one_runs_and_none_waits_becomes_the_waiting_job(square_config):
