@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from .jobs import dispatch, execute, recovery, schedules
 from .models import IntegrationConfig
-from .services import tokens
+from .services import freshness, tokens
 from .webhooks import channels, process, receive
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,12 @@ def reconcile_channels(config_pk: int) -> None:
 def renew_channels() -> None:
     """Beat, every 15 minutes: push channels opened, renewed before they end, or stopped."""
     channels.renew_all()
+
+
+@shared_task(name="integrations.check_freshness")
+def check_freshness() -> int:
+    """Beat, every 15 minutes: data overdue opens a "stale" alert; current data resolves it."""
+    return freshness.check()
 
 
 @shared_task(name="integrations.refresh_tokens")

@@ -26,6 +26,7 @@ from .services import (
     connect,
     disconnect,
     estimates,
+    freshness,
     grid,
     health,
     imported,
@@ -74,6 +75,7 @@ def _action_context(config, action, provider, schedule=None, **extra) -> dict:
         # Rendered in words: a section swapped in by htmx is not rewritten by times.js.
         "last_sync": parse_datetime(config.last_synced.get(kind) or ""),
         "live": live_updates.live(config, action),
+        "freshness": freshness.for_action(config, action, schedule, now=timezone.now()),
         **extra,
     }
 

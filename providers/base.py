@@ -225,6 +225,9 @@ class Action:
     # The provider's notification types that keep this action's data current (the drawer
     # says per data type whether they are coming, and when the last one came).
     notifications: ClassVar[tuple[str, ...]] = ()
+    # How the card and drawer say how current its data is, before the age: "Catalog updated"
+    # ("... 5 minutes ago"). "": the action keeps nothing staff read as current data.
+    freshness_words: ClassVar[str] = ""
     # The type of its pages' checkpoints: a subclass of the module's `Checkpoint`.
     Checkpoint: ClassVar[type[msgspec.Struct]] = Checkpoint
 

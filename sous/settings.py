@@ -205,6 +205,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "integrations-refresh-tokens": {"task": "integrations.refresh_tokens", "schedule": 60 * 60},
     "integrations-renew-channels": {"task": "integrations.renew_channels", "schedule": 15 * 60},
+    "integrations-check-freshness": {"task": "integrations.check_freshness", "schedule": 15 * 60},
     "notifications-send-pending-emails": {
         "task": "notifications.send_pending_emails",
         "schedule": 5 * 60,
@@ -280,6 +281,10 @@ STORAGES = {
 # --- Documents (recipes and invoices imported from Drive). Files larger than this are recorded
 # as skipped, with the reason, and never downloaded (default 25 MB).
 DOCUMENTS_MAX_FILE_BYTES = env.int("DOCUMENTS_MAX_FILE_BYTES", default=25 * 1024 * 1024)
+
+# --- Integrations: when yesterday's sales must be in Sous (local hour at each location); a
+# day later is amber on the card, more is red and an alert.
+INTEGRATIONS_SALES_DUE_HOUR = env.int("INTEGRATIONS_SALES_DUE_HOUR", default=9)
 
 # --- Integrations: the job machinery.
 INTEGRATIONS_TASK_SLICE_SECONDS = env.int("INTEGRATIONS_TASK_SLICE_SECONDS", default=300)

@@ -13,7 +13,7 @@ from providers import registry
 from sous.notifications import alerts
 from sous.notifications.models import Alert
 
-from . import apps
+from . import apps, freshness
 
 
 class CardState:
@@ -38,6 +38,8 @@ class Card:
     up_to_date: bool = False
     # Open alerts of this connection (sous.notifications), oldest first.
     alerts: list[Alert] = field(default_factory=list)
+    # How current each data type is ("Sales complete through yesterday").
+    freshness: list[freshness.Freshness] = field(default_factory=list)
 
     @property
     def version(self) -> str:
@@ -49,6 +51,7 @@ class Card:
             job and (job.pk, job.status),
             self.up_to_date,
             [(alert.pk, alert.title) for alert in self.alerts],
+            self.freshness,
         )
         return hashlib.blake2s(repr(shown).encode(), digest_size=6).hexdigest()
 
@@ -80,6 +83,7 @@ def card(
     if config is not None and open_alerts is None:
         open_alerts = alerts.open_for(org, key)
     return Card(
+        freshness=freshness.of(config) if config is not None else [],
         alerts=open_alerts or [],
         up_to_date=state == CardState.CONNECTED and _up_to_date(config),
         key=key,

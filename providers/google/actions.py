@@ -27,6 +27,7 @@ class ScanDrive(Action):
     template = "google/scan.html"
     incremental = True
     notifications = tuple(sorted(CHANGE_STATES))
+    freshness_words = "Documents checked"
     # While folders are watched (an incremental scan reads only Drive's changes).
     schedule = Every(
         default=15,

@@ -207,6 +207,7 @@ class CatalogAction(Action):
     template = "square/catalog.html"
     incremental = True
     notifications = CATALOG_EVENTS
+    freshness_words = "Catalog updated"
     schedule = Every(
         default=60,
         choices=((15, "15 min"), (30, "30 min"), (60, "hour"), (180, "3 hours"), (1440, "day")),
