@@ -30,8 +30,13 @@ test: $(STAMP) browsers
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 ## Debian's Chromium for the browser tests (Playwright's own download does not work here)
-browsers:
+browsers: node_modules/axe-core/axe.min.js
 	@sh ./.ci/ensure-chromium
+
+# axe-core for the browser tests' accessibility check, from package-lock.json
+node_modules/axe-core/axe.min.js: package-lock.json
+	@sh ./.ci/ensure-axe
+	@touch $@
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

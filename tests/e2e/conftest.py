@@ -22,6 +22,28 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # "Last synced" of something synced a moment ago, as naturaltime or times.js put it.
 LAST_SYNCED_NOW = re.compile(r"Last synced\s+(just now|now|a second ago|\d+\s+seconds? ago)")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+# axe-core from the npm registry (package.json; `make browsers` installs it): UI.md's WCAG 2.1
+# AA check.
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+_AXE_RUN = """async () => {
+  const result = await axe.run(document, {
+    runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+  });
+  return result.violations.map((v) => ({
+    rule: v.id, impact: v.impact, help: v.help,
+    where: v.nodes.slice(0, 4).map((n) => n.target.join(" ")),
+  }));
+}"""
+
+
+def assert_accessible(page) -> None:
+    """The page as it is now has no WCAG 2.1 A/AA violation axe-core can find."""
+    assert AXE.exists(), "axe-core is missing: run `make browsers` (npm ci)"
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(_AXE_RUN)
+    assert violations == [], violations
+
 
 # Playwright's sync API keeps an event loop in this thread; the test body still talks to the
 # database synchronously, which is safe here (nothing else runs on that loop).

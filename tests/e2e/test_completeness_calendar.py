@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from integrations.models import SyncJob
 from sous.sales.models import SalesDay
 from tests.conftest import wait_for
+from tests.e2e.conftest import assert_accessible
 from tests.integrations.square_sync import (
     local_date_days_ago,
     merchant_fixture,  # noqa: F401
@@ -48,6 +49,7 @@ def test_a_day_of_the_calendar_shows_its_figures_and_re_pulls(
     expect(detail).to_contain_text("Total collected")
     detail.scroll_into_view_if_needed()
     shot(page, "1-day-1280")
+    assert_accessible(page)
 
     pulled = SalesDay.objects.get(location_external_id=location["id"], business_date=day)
     detail.get_by_role("button", name="Re-pull this day").click()
@@ -67,17 +69,23 @@ def test_a_day_of_the_calendar_shows_its_figures_and_re_pulls(
         message="the day was not pulled again",
     )
 
+    # The job's end redraws the drawer (and its calendar): look once that has happened.
+    expect(page.get_by_role("status").filter(has_text="Sales synced")).to_be_visible()
+    page.wait_for_load_state("networkidle")
     # A phone: the squares keep their size; the grid scrolls sideways rather than the page.
     page.set_viewport_size({"width": 360, "height": 780})
     section = page.locator("#action-square-sales")
     grid = section.get_by_role("group", name=f"{location['name']}: business days")
-    grid.scroll_into_view_if_needed()
+    expect(grid).to_be_visible()
+    # In one step: a late redraw of the drawer may replace the element between two.
+    grid.evaluate("(el) => el.scrollIntoView({block: 'nearest'})")
     box = grid.get_by_role("button").first.bounding_box()
     assert box["width"] >= 16 and box["height"] >= 16
     scroll = section.locator(".ledger-scroll").first
     assert scroll.evaluate("el => getComputedStyle(el).overflowX") == "auto"
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     shot(page, "2-calendar-360")
+    assert_accessible(page)
 
 
 def test_sync_range_previews_its_size_then_cancel_or_start(
@@ -100,6 +108,7 @@ def test_sync_range_previews_its_size_then_cancel_or_start(
     expect(section.get_by_role("button", name="Start")).to_be_focused()
     preview.scroll_into_view_if_needed()
     shot(page, "1-preview-1280")
+    assert_accessible(page)
     assert not SyncJob.objects.filter(params__start=first.isoformat()).exists()
 
     section.get_by_role("link", name="Cancel").click()

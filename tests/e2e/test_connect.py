@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from integrations.models import IntegrationConfig
 from tests.conftest import PASSWORD
+from tests.e2e.conftest import assert_accessible
 
 
 def card(page, key):
@@ -26,6 +27,7 @@ def test_connect_in_a_popup_turns_the_card_green_without_a_reload(logged_in, sho
     page = logged_in
     expect(card(page, "square")).to_have_attribute("data-state", "not_connected")
     shot(page, "1-not-connected")
+    assert_accessible(page)
     page.evaluate("window.__sameDocument = true")
     connect_square(page)
     expect(card(page, "square")).to_have_attribute("data-state", "connected")
@@ -34,6 +36,7 @@ def test_connect_in_a_popup_turns_the_card_green_without_a_reload(logged_in, sho
     expect(page.get_by_role("status").filter(has_text="Square connected")).to_be_visible()
     assert page.evaluate("window.__sameDocument") is True  # no reload happened
     shot(page, "2-connected")
+    assert_accessible(page)
 
 
 def test_deny_keeps_the_card_not_connected_and_says_cancelled(logged_in, shot):
@@ -56,6 +59,7 @@ def test_manage_revoke_reconnect_and_disconnect(logged_in, sandbox, shot):
     expect(drawer).to_contain_text("Connection healthy")
     expect(drawer).to_contain_text("Connected as")
     shot(page, "1-drawer-healthy")
+    assert_accessible(page)
 
     merchant = IntegrationConfig.objects.get().external_account_id
     sandbox.control("POST", f"square/merchants/{merchant}/revoke")
@@ -63,6 +67,7 @@ def test_manage_revoke_reconnect_and_disconnect(logged_in, sandbox, shot):
     expect(drawer.locator("#health")).to_contain_text("Re-auth required")
     expect(card(page, "square")).to_have_attribute("data-state", "error")
     shot(page, "2-drawer-reauth-required")
+    assert_accessible(page)
     page.keyboard.press("Escape")
     expect(drawer).to_be_hidden()
     expect(card(page, "square")).to_contain_text("Re-auth required")

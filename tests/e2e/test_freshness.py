@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from integrations.models import Schedule
 from sous.notifications import alerts
 from sous.notifications.alerts import Problem
+from tests.e2e.conftest import assert_accessible
 from tests.integrations.square_sync import (
     merchant_fixture,  # noqa: F401
     square_config_fixture,  # noqa: F401
@@ -40,12 +41,14 @@ def test_overdue_data_and_its_alert_read_in_words_on_a_phone_too(square_config, 
     expect(card.locator(".fresh-red")).to_contain_text("Catalog updated 7")
     expect(page.locator("#bell")).to_contain_text("Notifications, 1 unread")
     shot(page, "1-card-1280")
+    assert_accessible(page)
 
     page.get_by_role("button", name="Manage Square").click()
     section = page.locator("#drawer [data-freshness=catalog]")
     expect(section).to_contain_text("Catalog updated 7")
     expect(page.locator("#drawer [data-alert=stale]")).to_contain_text("Sync again below")
     shot(page, "2-drawer-1280")
+    assert_accessible(page)
     page.keyboard.press("Escape")
 
     page.set_viewport_size({"width": 360, "height": 780})
@@ -56,3 +59,4 @@ def test_overdue_data_and_its_alert_read_in_words_on_a_phone_too(square_config, 
     expect(page.locator("#bell .bell-panel")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     shot(page, "4-bell-360")
+    assert_accessible(page)

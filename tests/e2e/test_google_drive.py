@@ -10,6 +10,7 @@ from integrations.models import NotificationChannel, SyncJob
 from integrations.webhooks import channels
 from sous.documents.models import Document
 from tests.conftest import wait_for
+from tests.e2e.conftest import assert_accessible
 from tests.integrations.google_drive import (
     drive_fixture,  # noqa: F401
     google_config_fixture,  # noqa: F401
@@ -33,6 +34,7 @@ def test_pick_the_recipes_folder_and_scan_now(
     expect(picker.get_by_role("button", name="Open My Drive", exact=True)).to_be_visible()
     expect(picker).to_contain_text("Acme Bistro — Shared")
     shot(page, "1-picker-tops")
+    assert_accessible(page)
 
     # Browse down one level, then search by name from there.
     picker.get_by_role("button", name="Open My Drive", exact=True).click()
@@ -99,4 +101,5 @@ def test_a_recipe_added_in_drive_is_imported_without_a_click(
     expect(drawer.locator("[data-live-updates]")).to_contain_text("last event")
     expect(drawer.locator("#recent-jobs")).to_contain_text("Drive changed")
     shot(page, "5-pushed")
+    assert_accessible(page)
     assert Document.objects.filter(name="Tarte Tatin.txt", status="active").exists()

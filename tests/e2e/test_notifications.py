@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from integrations.jobs import outcome, triggers
 from integrations.models import SyncJob
 from tests.conftest import PASSWORD
+from tests.e2e.conftest import assert_accessible
 from tests.integrations.square_sync import (
     merchant_fixture,  # noqa: F401
     square_config_fixture,  # noqa: F401
@@ -33,6 +34,7 @@ def test_a_sync_i_started_reaches_my_bell_live(square_config, logged_in, integra
     item = bell.get_by_role("link", name=re.compile(r"Catalog (synced|up to date)"))
     expect(item).to_be_visible()
     shot(page, "bell-open")
+    assert_accessible(page)
 
     bell.get_by_role("button", name="Mark all read").click()
     expect(bell).to_contain_text("Notifications, none unread")
@@ -62,6 +64,7 @@ def test_an_alert_email_links_to_the_drawer_that_fixes_it(
     expect(alert.get_by_role("link", name="Sync again below")).to_be_visible()
     expect(page.locator("#card-square")).to_contain_text("the automatic catalog sync failed")
     shot(page, "alert-drawer")
+    assert_accessible(page)
 
 
 def test_a_forgotten_password_is_reset_through_the_emailed_link(page, live_app, owner, smtp):

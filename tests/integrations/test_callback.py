@@ -196,7 +196,7 @@ def test_reconnecting_replaces_tokens_in_place_and_keeps_settings_and_clears_err
     from integrations.services import status
 
     config = make_connection(org, "square", account_id="MERCHANT-1")
-    config.settings = {"locations": ["L1"]}
+    config.settings = {"excluded_locations": ["L1"]}
     config.cursors = {"square.catalog": "2026-01-01T00:00:00Z"}
     config.save()
     status.mark_error(config, "Re-auth required: revoked", kind="refresh_refused")
@@ -206,7 +206,7 @@ def test_reconnecting_replaces_tokens_in_place_and_keeps_settings_and_clears_err
     config.refresh_from_db()
     assert IntegrationConfig.objects.count() == 1
     assert not config.in_error and config.last_error == ""
-    assert config.settings == {"locations": ["L1"]}
+    assert config.settings == {"excluded_locations": ["L1"]}
     assert config.cursors == {"square.catalog": "2026-01-01T00:00:00Z"}
     assert tokens.read(config).access_token == "EAAA-second"
     assert IntegrationEvent.objects.filter(config=config, kind="reconnected").exists()
