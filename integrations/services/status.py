@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.utils import timezone
 
 from integrations import progress
@@ -21,7 +22,7 @@ def mark_error(config: IntegrationConfig, reason: str, *, kind: str, actor_label
     config.save(update_fields=["status", "last_error", "error_since", "updated_at"])
     if not already:
         activity.record(config, kind, reason, actor_label=actor_label)
-        progress.publish(config.organization_id, progress.connection_payload(config))
+        _publish_on_commit(config)
     alerting.needs_reauth(config, reason)  # a repeat updates the open alert, tells nobody again
 
 
@@ -33,5 +34,12 @@ def mark_recovered(config: IntegrationConfig, message: str, *, actor_label: str 
     config.error_since = None
     config.save(update_fields=["status", "last_error", "error_since", "updated_at"])
     activity.record(config, IntegrationEvent.Kind.RECOVERED, message, actor_label=actor_label)
-    progress.publish(config.organization_id, progress.connection_payload(config))
+    _publish_on_commit(config)
     alerting.reconnected(config, message)
+
+
+def _publish_on_commit(config: IntegrationConfig) -> None:
+    """Once committed: a page told of the change redraws the card from the database, and
+    inside a longer transaction (a batch of notifications) it would read the old state."""
+    payload = progress.connection_payload(config)
+    transaction.on_commit(lambda: progress.publish(config.organization_id, payload))
