@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from integrations.models import SyncJob
@@ -77,15 +78,30 @@ def test_a_day_of_the_calendar_shows_its_figures_and_re_pulls(
     section = page.locator("#action-square-sales")
     grid = section.get_by_role("group", name=f"{location['name']}: business days")
     expect(grid).to_be_visible()
-    # In one step: a late redraw of the drawer may replace the element between two.
-    grid.evaluate("(el) => el.scrollIntoView({block: 'nearest'})")
-    box = grid.get_by_role("button").first.bounding_box()
-    assert box["width"] >= 16 and box["height"] >= 16
-    scroll = section.locator(".ledger-scroll").first
-    assert scroll.evaluate("el => getComputedStyle(el).overflowX") == "auto"
+    # Measured in one step, once drawn: the job's end may redraw the drawer once more.
+    measured = wait_for(lambda: _square_at_360(grid), timeout=15, message="no square drawn")
+    assert measured[0] >= 16 and measured[1] >= 16
+    assert measured[2] == "auto"
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     shot(page, "2-calendar-360")
     assert_accessible(page)
+
+
+def _square_at_360(grid):
+    """(width, height, the holder's overflow-x) of the grid's first square, once laid out."""
+    try:
+        measured = grid.evaluate(
+            """(el) => {
+              el.scrollIntoView({block: "nearest"});
+              const square = el.querySelector("button").getBoundingClientRect();
+              const holder = el.closest(".ledger-scroll");
+              return [square.width, square.height, getComputedStyle(holder).overflowX];
+            }""",
+            timeout=2000,
+        )
+    except PlaywrightError:  # replaced while being measured: look again
+        return None
+    return measured if measured[0] > 0 else None
 
 
 def test_sync_range_previews_its_size_then_cancel_or_start(
