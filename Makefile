@@ -52,17 +52,17 @@ bench: $(STAMP)
 ## make lock: re-resolve the lock files after editing pyproject.toml (keeps other pins)
 lock: $(STAMP)
 	$(COMPILE) -o requirements.txt
-	$(COMPILE) --extra test --extra dev -o requirements-dev.txt
+	$(COMPILE) --extra sandbox --extra test --extra dev -o requirements-dev.txt
 
 ## make upgrade: move every pin to the newest release pyproject.toml allows
 upgrade: $(STAMP)
 	$(COMPILE) --upgrade -o requirements.txt
-	$(COMPILE) --upgrade --extra test --extra dev -o requirements-dev.txt
+	$(COMPILE) --upgrade --extra sandbox --extra test --extra dev -o requirements-dev.txt
 
 ## make test-latest: the whole suite on the newest releases, in $(LATEST), lock files untouched
 test-latest: $(STAMP) browsers
 	rm -rf $(LATEST) && sh ./.ci/bootstrap-venv $(PYTHON) $(LATEST)
-	$(COMPILE) --upgrade --extra test --extra dev -o $(LATEST)/requirements.txt
+	$(COMPILE) --upgrade --extra sandbox --extra test --extra dev -o $(LATEST)/requirements.txt
 	$(LATEST)/bin/python -m pip install --quiet --upgrade pip
 	$(LATEST)/bin/python -m pip install --quiet --require-hashes -r $(LATEST)/requirements.txt
 	$(LATEST)/bin/python -m pip install --quiet --no-deps -e .
