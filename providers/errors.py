@@ -45,7 +45,11 @@ class RateLimited(ApiError):
 
 
 class Unauthorized(ApiError):
-    """The access token is not accepted (expired, revoked, unknown, or lacks a scope)."""
+    """The access token is not accepted (expired, revoked, unknown, or lacks a scope).
+
+    `expired`: the refusal may mean only that the token lapsed, so one refresh (single-flight,
+    integrations.services.tokens.call) is tried before the connection is ever put in Error.
+    """
 
     def __init__(self, message: str, *, provider: str = "", expired: bool = False, **kw):
         super().__init__(message, provider=provider, **kw)

@@ -77,7 +77,10 @@ def raise_for_response(response: requests.Response) -> None:
             provider="square",
             status=status,
             code=code,
-            expired=code == "ACCESS_TOKEN_EXPIRED",
+            # Square answers a plain UNAUTHORIZED to an expired token on some endpoints
+            # (RetrieveTokenStatus among them, reference README §4.3) and to a revoked one
+            # alike: a refresh tells them apart, so only the explicit codes rule one out.
+            expired=status == 401 and code in ("ACCESS_TOKEN_EXPIRED", "UNAUTHORIZED", ""),
         )
     if status == 404:
         raise NotFound(f"Square: not found ({excerpt(detail)}).", provider="square", status=404)

@@ -145,3 +145,60 @@ def test_twenty_concurrent_callers_with_an_expired_token_cause_one_refresh(
     assert product_on_sandbox.counters()["square.oauth.token.refresh_token"] == before + 1
     config.refresh_from_db()
     assert config.token_expires_at > timezone.now() + timedelta(days=29)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("key", ["square", "google"])
+def test_health_checks_after_an_early_expiry_refresh_once_and_stay_connected(
+    owner_client, org, product_on_sandbox, key
+):
+    """The provider expired the token before the time it gave us (Square answers its token
+    status with a bare UNAUTHORIZED then): twenty drawers opening at once cause one refresh,
+    and the connection is never marked Error."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL (SQLite serialises writers instead)")
+    connect(owner_client, key)
+    config = IntegrationConfig.objects.get(provider=key)
+    product_on_sandbox.control("POST", "tokens/expire")
+    counter = f"{key}.oauth.token.refresh_token"
+    before = product_on_sandbox.counters().get(counter, 0)
+    barrier = threading.Barrier(20)
+    reports, errors = [], []
+
+    def drawer():
+        from django.db import connection as thread_connection
+
+        try:
+            stale = IntegrationConfig.objects.get(pk=config.pk)
+            barrier.wait(timeout=30)
+            reports.append(health.check(stale, force=True))
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=drawer) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors
+    assert len(reports) == 20 and all(report.healthy for report in reports), reports
+    assert product_on_sandbox.counters()[counter] == before + 1
+    config.refresh_from_db()
+    assert not config.in_error
+    assert not IntegrationEvent.objects.filter(config=config, kind="health_failed").exists()
+
+
+def test_a_health_check_on_a_revoked_square_grant_tries_one_refresh_then_reauth(
+    owner_client, org, product_on_sandbox
+):
+    connect(owner_client, "square")
+    config = IntegrationConfig.objects.get(provider="square")
+    product_on_sandbox.control("POST", f"square/merchants/{config.external_account_id}/revoke")
+    before = product_on_sandbox.counters().get("square.oauth.token.refresh_token", 0)
+    report = health.check(config, force=True)
+    assert not report.healthy and report.detail.startswith("Re-auth required")
+    assert product_on_sandbox.counters()["square.oauth.token.refresh_token"] == before + 1
+    config.refresh_from_db()
+    assert config.in_error
