@@ -7,7 +7,7 @@ Docs: https://developers.google.com/drive/api/reference/rest/v3
 from __future__ import annotations
 
 import contextlib
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 from urllib.parse import quote
 
 import requests
@@ -19,6 +19,7 @@ from providers.records.documents import ContentTooLarge
 from . import schemas
 
 DOWNLOAD_CHUNK = 256 * 1024
+T = TypeVar("T")
 
 # Google's documented "retry with backoff" reasons (reference README §2.5), even when sent as 403.
 RATE_LIMIT_REASONS = {"userRateLimitExceeded", "rateLimitExceeded", "sharingRateLimitExceeded"}
@@ -87,13 +88,13 @@ class GoogleClient:
     def __repr__(self) -> str:
         return f"<GoogleClient {self.drive_url}>"
 
-    def _get(self, url: str, **params) -> dict:
+    def _get(self, kind: type[T], url: str, **params) -> T:
         response = self.http.get(url, params=params or None)
         raise_for_response(response)
-        return response.json()
+        return schemas.from_json(kind, response.content)
 
     def userinfo(self) -> schemas.UserInfo:
-        return schemas.UserInfo.model_validate(self._get(self.userinfo_url))
+        return self._get(schemas.UserInfo, self.userinfo_url)
 
     # --- Drive v3 (https://developers.google.com/drive/api/reference/rest/v3) ----------------
     # Every call sets supportsAllDrives, so shared-drive items answer like My Drive ones
@@ -101,12 +102,12 @@ class GoogleClient:
 
     def get_file(self, file_id: str, fields: str) -> schemas.DriveFile:
         """files.get: https://developers.google.com/drive/api/reference/rest/v3/files/get"""
-        body = self._get(
+        return self._get(
+            schemas.DriveFile,
             f"{self.drive_url}/files/{quote(file_id, safe='')}",
             fields=fields,
             supportsAllDrives="true",
         )
-        return schemas.DriveFile.model_validate(body)
 
     def list_files(
         self,
@@ -139,20 +140,25 @@ class GoogleClient:
             params["pageToken"] = page_token
         if order_by:
             params["orderBy"] = order_by
-        return schemas.FileList.model_validate(self._get(f"{self.drive_url}/files", **params))
+        return self._get(schemas.FileList, f"{self.drive_url}/files", **params)
 
     def start_page_token(self) -> str:
         """changes.getStartPageToken: the feed position "now", for the next incremental scan.
         https://developers.google.com/drive/api/reference/rest/v3/changes/getStartPageToken"""
-        body = self._get(f"{self.drive_url}/changes/startPageToken", supportsAllDrives="true")
-        return schemas.StartPageToken.model_validate(body).start_page_token
+        token = self._get(
+            schemas.StartPageToken,
+            f"{self.drive_url}/changes/startPageToken",
+            supportsAllDrives="true",
+        )
+        return token.start_page_token
 
     def list_changes(
         self, page_token: str, *, fields: str, page_size: int = 100
     ) -> schemas.ChangeList:
         """changes.list over My Drive and every shared drive, oldest first.
         https://developers.google.com/drive/api/reference/rest/v3/changes/list"""
-        body = self._get(
+        return self._get(
+            schemas.ChangeList,
             f"{self.drive_url}/changes",
             pageToken=page_token,
             fields=fields,
@@ -161,7 +167,6 @@ class GoogleClient:
             supportsAllDrives="true",
             includeItemsFromAllDrives="true",
         )
-        return schemas.ChangeList.model_validate(body)
 
     def watch_changes(
         self, page_token: str, *, channel_id: str, address: str, token: str, expiration_ms: int
@@ -184,7 +189,7 @@ class GoogleClient:
             },
         )
         raise_for_response(response)
-        return schemas.Channel.model_validate(response.json())
+        return schemas.from_json(schemas.Channel, response.content)
 
     def stop_channel(self, channel_id: str, resource_id: str) -> None:
         """channels.stop. https://developers.google.com/drive/api/reference/rest/v3/channels/stop"""
@@ -198,12 +203,15 @@ class GoogleClient:
         params = {"pageSize": page_size, "fields": "nextPageToken,drives(id,name)"}
         if page_token:
             params["pageToken"] = page_token
-        return schemas.DriveList.model_validate(self._get(f"{self.drive_url}/drives", **params))
+        return self._get(schemas.DriveList, f"{self.drive_url}/drives", **params)
 
     def get_drive(self, drive_id: str) -> schemas.SharedDrive:
         """drives.get: https://developers.google.com/drive/api/reference/rest/v3/drives/get"""
-        body = self._get(f"{self.drive_url}/drives/{quote(drive_id, safe='')}", fields="id,name")
-        return schemas.SharedDrive.model_validate(body)
+        return self._get(
+            schemas.SharedDrive,
+            f"{self.drive_url}/drives/{quote(drive_id, safe='')}",
+            fields="id,name",
+        )
 
     def download(self, file_id: str, sink: BinaryIO, max_bytes: int) -> int:
         """A stored file's bytes (files.get with alt=media) into `sink`; returns the count.

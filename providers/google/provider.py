@@ -123,7 +123,7 @@ class GoogleProvider(Provider):
         return PushChannel(
             id=channel.id,
             resource_id=channel.resource_id,
-            expires_at=datetime.fromtimestamp(channel.expiration / 1000, UTC),
+            expires_at=datetime.fromtimestamp(channel.expiration_ms / 1000, UTC),
         )
 
     def close_channel(self, access_token: str, channel: PushChannel) -> None:

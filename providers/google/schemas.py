@@ -1,15 +1,19 @@
-"""Google response bodies we read, parsed strictly at the edge (shared/reference/google/)."""
+"""Google response bodies we read, parsed strictly at the edge (shared/reference/google/).
+msgspec, like Square's schemas: one schema library for every provider. Unknown fields are
+ignored: Google adds fields."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
+import msgspec
+
+T = TypeVar("T")
 
 
-class GoogleModel(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+class GoogleModel(msgspec.Struct, frozen=True, gc=False):
+    """`gc=False`: decoded JSON cannot hold reference cycles (see providers/square/schemas.py)."""
 
 
 class UserInfo(GoogleModel):
@@ -23,13 +27,12 @@ class UserInfo(GoogleModel):
 
 
 # --- Drive v3 (https://developers.google.com/drive/api/reference/rest/v3; reference pack §2).
-# Field names are Drive's camelCase; int64 values (size, version) arrive as JSON strings.
+# Field names are Drive's camelCase; int64 values (size, version, expiration) arrive as JSON
+# strings.
 
 
-class DriveModel(GoogleModel):
-    model_config = ConfigDict(
-        extra="ignore", frozen=True, alias_generator=to_camel, populate_by_name=True
-    )
+class DriveModel(GoogleModel, rename="camel"):
+    pass
 
 
 class DriveFile(DriveModel):
@@ -86,11 +89,15 @@ class StartPageToken(DriveModel):
 
 
 class Channel(DriveModel):
-    """changes.watch's answer (reference README §2.4); `expiration` is Unix ms, as a string."""
+    """changes.watch's answer (reference README §2.4)."""
 
     id: str
     resource_id: str
-    expiration: int
+    expiration: str  # Unix ms, int64 as a string
+
+    @property
+    def expiration_ms(self) -> int:
+        return int(self.expiration)
 
 
 class SharedDrive(DriveModel):
@@ -104,3 +111,8 @@ class DriveList(DriveModel):
 
 
 FOLDER_MIME = "application/vnd.google-apps.folder"
+
+
+def from_json(kind: type[T], content: bytes) -> T:
+    """`content` parsed strictly as `kind`; msgspec.ValidationError names the offending field."""
+    return msgspec.json.decode(content, type=kind)
