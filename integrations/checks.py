@@ -1,8 +1,9 @@
-"""System checks for the integrations: every registered provider has OAuth credentials, and a
-sync task's slice fits well inside the broker's redelivery window."""
+"""System checks for the integrations: every registered provider has OAuth credentials and,
+outside DEBUG, talks to the real provider; a sync task's slice fits well inside the broker's
+redelivery window."""
 
 from django.conf import settings
-from django.core.checks import Warning, register
+from django.core.checks import Error, Warning, register
 
 from providers import registry
 
@@ -24,6 +25,27 @@ def check_provider_credentials(app_configs, **kwargs):
                     obj=key,
                 )
             )
+    return problems
+
+
+@register()
+def check_provider_environments(app_configs, **kwargs):
+    if settings.DEBUG:
+        return []
+    problems = []
+    for key in registry.provider_keys():
+        if apps.credentials(key).environment != "local":
+            continue
+        provider = registry.provider_class(key)
+        problems.append(
+            Error(
+                f"{provider.settings_prefix}_ENVIRONMENT is local while DEBUG is off: "
+                f"{provider.name} connections would go to the development sandbox.",
+                hint=f"Set {provider.settings_prefix}_ENVIRONMENT=production (see .env.example).",
+                id="integrations.E001",
+                obj=key,
+            )
+        )
     return problems
 
 

@@ -108,6 +108,7 @@ class IntegrationEvent(models.Model):
         SETTINGS_CHANGED = "settings_changed", "Settings changed"
         DISCONNECTED = "disconnected", "Disconnected"
         ACCESS_REVOKED = "access_revoked", "Access revoked"
+        DOCUMENT_DOWNLOADED = "document_downloaded", "Downloaded"
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="integration_events"

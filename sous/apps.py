@@ -8,4 +8,11 @@ class SousConfig(AppConfig):
     verbose_name = "Sous"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the checks)
+        from django.core.signals import request_finished
+
+        from . import (
+            checks,  # noqa: F401  (registers the checks)
+            request_id,
+        )
+
+        request_finished.connect(request_id.request_finished, dispatch_uid="sous.request_id")

@@ -4,10 +4,16 @@
 Misconfiguration is reported by system checks (`sous/checks.py`), not by crashing at import.
 """
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+
+from sous import heartbeat as sous_heartbeat
+from sous import logs as sous_logs
+from sous import sentry as sous_sentry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -18,8 +24,17 @@ def PROVIDER_DIRS(name: str) -> list[Path]:  # noqa: N802 - reads as the setting
     return sorted(path for path in (BASE_DIR / "providers").glob(f"*/{name}") if path.is_dir())
 
 
+def without_empty_assignments(variables: Mapping[str, str]) -> dict[str, str]:
+    """The environment as settings read it. An empty assignment (`DATABASE_URL=`, as env files
+    and container specs carry them) means "use the default": django-environ would take "" as
+    the value, and an empty DATABASE_URL crashes, an empty ALLOWED_HOSTS refuses every request."""
+    return {name: value for name, value in variables.items() if value != ""}
+
+
+# The real environment wins over the file. SOUS_ENV_FILE names another file than BASE_DIR/.env.
+environ.Env.read_env(os.environ.get("SOUS_ENV_FILE") or BASE_DIR / ".env", overwrite=False)
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+env.ENVIRON = without_empty_assignments(os.environ)
 
 # Used only when SECRET_KEY is unset; a system check refuses it outside DEBUG.
 INSECURE_SECRET_KEY = "django-insecure-sous-development-only-never-use-in-production"  # noqa: S105
@@ -51,6 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "django_htmx",
     "django_celery_results",
     "channels",
@@ -64,6 +80,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later middleware's log lines carry the request id.
+    "sous.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "sous.public_origin.PublicOriginMiddleware",
@@ -76,6 +94,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "sous.orgs.middleware.CurrentOrganizationMiddleware",
+    # After the organisation is known: its two-factor policy may send owners/admins to setup.
+    "sous.orgs.mfa.RequireMFAMiddleware",
 ]
 
 ROOT_URLCONF = "sous.urls"
@@ -196,6 +216,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": REDIS_BLOCKING_READ_TIMEOUT,
 }
 CELERY_TIMEZONE = "UTC"
+# Beat sends a heartbeat to each queue this often; /healthz calls beat or a queue's workers
+# stale once their last one is older than HEALTH_HEARTBEAT_MAX_AGE seconds.
+HEALTH_HEARTBEAT_SECONDS = env.int("HEALTH_HEARTBEAT_SECONDS", default=30)
+HEALTH_HEARTBEAT_MAX_AGE = env.int("HEALTH_HEARTBEAT_MAX_AGE", default=3 * 60)
 CELERY_BEAT_SCHEDULE = {
     # Per-connection schedules (integrations/jobs/schedules.py): one tick a minute.
     "integrations-run-schedules": {"task": "integrations.run_schedules", "schedule": 60},
@@ -217,6 +241,16 @@ CELERY_BEAT_SCHEDULE = {
     },
     "integrations-resend-lost-jobs": {"task": "integrations.resend_lost_jobs", "schedule": 60},
     "integrations-reap-stale-jobs": {"task": "integrations.reap_stale_jobs", "schedule": 5 * 60},
+    # /healthz's pulse of beat and of a worker on each queue (sous/heartbeat.py).
+    **{
+        f"sous-heartbeat-{queue}": {
+            "task": sous_heartbeat.TASK,
+            "schedule": HEALTH_HEARTBEAT_SECONDS,
+            "args": (queue,),
+            "options": {"queue": queue, "expires": HEALTH_HEARTBEAT_SECONDS},
+        }
+        for queue in sous_heartbeat.QUEUES
+    },
 }
 
 # --- Accounts: email + password login, no public signup (admins invite staff).
@@ -233,6 +267,18 @@ ACCOUNT_LOGOUT_ON_GET = False
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "integrations:index"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+# Days an emailed team invitation stays valid (Admin > Team); Resend issues a fresh link.
+INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
+
+# --- Two-factor sign-in (allauth.mfa): an authenticator app, with recovery codes as the
+# fallback. An organisation can require it of its owners and admins (sous/orgs/mfa.py).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_ADAPTER = "sous.orgs.mfa.SousMFAAdapter"
+# The account's name in the authenticator app; a staging deployment can say so.
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Sous")
+# Accept the code of the neighbouring 30 s window too: phones' clocks drift. allauth still
+# refuses a code that was already used (its cache, which is Redis here).
+MFA_TOTP_TOLERANCE = 1
 
 # --- Email (notifications, password resets): EMAIL_URL as django-environ reads it, e.g.
 # smtp+tls://user:password@smtp.example.com:587. Development prints mails to the log.
@@ -252,8 +298,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-SESSION_COOKIE_SECURE = not DEBUG and _public.scheme == "https"
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# --- HTTPS: a deployment whose PUBLIC_BASE_URL is https sends cookies over https only,
+# redirects plain http to it, and tells browsers (HSTS) never to try http again.
+_HTTPS = not DEBUG and _public.scheme == "https"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _HTTPS
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_HTTPS)
+# A load balancer's health probe comes over plain http from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 60 * 60 if _HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# Off, and its check (W021) silenced: anyone may submit a host that announces `preload` to
+# browsers' preload lists, a commitment for the whole domain that its owner makes, not this app.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# --- Behind reverse proxies (load balancer, ingress) that terminate TLS: how many stand in
+# front of daphne, each appending the address it saw to X-Forwarded-For. 0: none.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT:
+    # The proxy tells whether the client came over https (it sets this header itself).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# allauth's rate limits (failed logins, password resets) count per client address: the one
+# the outermost trusted proxy appended, which a client cannot forge. (daphne's --proxy-headers
+# puts the leftmost X-Forwarded-For entry in REMOTE_ADDR, which the client wrote itself.)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 SESSION_COOKIE_SAMESITE = "Lax"
 # The Connect popup travels to the provider and back; "same-origin" would sever its
 # window.opener on the way, and the callback page could not tell the grid it is done.
@@ -269,8 +337,37 @@ STATICFILES_DIRS = [BASE_DIR / "static", *PROVIDER_DIRS("static")]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 MEDIA_URL = "media/"
+# Imported documents' content: files under MEDIA_ROOT, or an S3-compatible bucket when one is
+# named, which workers on several machines then share. Nothing serves MEDIA_URL: staff
+# download through sous.documents' view, which checks their organisation.
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="")
+_DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+if AWS_STORAGE_BUCKET_NAME:
+    _DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": _S3_ENDPOINT_URL or None,  # None: AWS itself
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            # None: boto3's own chain (instance role, ~/.aws) finds the credentials.
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            # Objects stay private (the bucket's policy applies); no URL to them is ever shown.
+            "default_acl": None,
+            # As on disk: a taken name gets a new one rather than overwriting another file.
+            # (The importer deletes a retried page's identical copy first, so names are kept.)
+            "file_overwrite": False,
+            # S3-compatible stores (MinIO, Ceph, moto) want the bucket in the path, not in
+            # the host name; AWS picks for itself.
+            "addressing_style": env.str(
+                "AWS_S3_ADDRESSING_STYLE", default="path" if _S3_ENDPOINT_URL else ""
+            )
+            or None,
+        },
+    }
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
         if not DEBUG
@@ -324,13 +421,22 @@ GOOGLE_ENVIRONMENT = env.str("GOOGLE_ENVIRONMENT", default="local")
 GOOGLE_CLIENT_ID = env.str("GOOGLE_CLIENT_ID", default="")
 GOOGLE_CLIENT_SECRET = env.str("GOOGLE_CLIENT_SECRET", default="")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# --- Logs (sous/logs.py): JSON lines for a log pipeline, or plain lines for a developer; both
+# keep each record's extra fields (job, organisation, connection ids) and the request or task id.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json").lower()
+LOGGING_CONFIG = "sous.logs.configure"
+LOGGING = sous_logs.config(
+    LOG_FORMAT if LOG_FORMAT in ("json", "plain") else "json",
+    env.str("LOG_LEVEL", default="INFO"),
+)
+
+# --- Error reporting (sous/sentry.py): Sentry, only when SENTRY_DSN is set. Staff are told
+# "we have been notified" only then (ERROR_REPORTING).
+ERROR_REPORTING = sous_sentry.init(
+    env.str("SENTRY_DSN", default=""),
+    environment=env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production"),
+    release=env.str("SENTRY_RELEASE", default=""),
+)
 
 # In development daphne serves static files straight from the source folders.
 WHITENOISE_USE_FINDERS = DEBUG

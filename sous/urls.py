@@ -13,4 +13,6 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("", include("sous.notifications.urls")),
     path("", include("integrations.urls")),
+    path("", include("sous.orgs.urls")),
+    path("", include("sous.documents.urls")),
 ]

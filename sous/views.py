@@ -11,6 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from sous import heartbeat
 from sous.orgs.decorators import org_member_required
 from sous.orgs.middleware import SESSION_KEY
 
@@ -41,14 +42,29 @@ def _redis_ok() -> bool:
 @never_cache
 @require_GET
 def healthz(request):
-    """Liveness for load balancers: names the failing service, never a URL or a secret."""
-    checks = {"database": _database_ok(), "redis": _redis_ok()}
-    healthy = all(checks.values())
-    body = {
-        "status": "ok" if healthy else "unavailable",
-        "checks": {name: "ok" if ok else "unreachable" for name, ok in checks.items()},
-    }
-    return JsonResponse(body, status=200 if healthy else 503)
+    """Health for load balancers and monitoring: names the failing part, never a URL or a
+    secret.
+
+    503 only when this web process cannot serve (database or Redis unreachable). Beat or a
+    queue's workers gone quiet make the status "degraded" with a 200: pages still work, and a
+    load balancer taking every web process out over a dead worker would only make it worse.
+    Monitoring alerts on "degraded"."""
+    services = {"database": _database_ok(), "redis": _redis_ok()}
+    checks = {name: "ok" if ok else "unreachable" for name, ok in services.items()}
+    # Without Redis the stamps cannot be read; asking would only wait out its timeouts.
+    if services["redis"]:
+        checks.update(heartbeat.report())
+    else:
+        checks.update(dict.fromkeys(heartbeat.PARTS, heartbeat.UNKNOWN))
+    if not all(services.values()):
+        status = "unavailable"
+    elif any(state != heartbeat.OK for state in checks.values()):
+        status = "degraded"
+    else:
+        status = "ok"
+    return JsonResponse(
+        {"status": status, "checks": checks}, status=503 if status == "unavailable" else 200
+    )
 
 
 @require_POST

@@ -8,6 +8,7 @@ import itertools
 import pytest
 
 from providers.sandbox.testing import run_sandbox
+from tests import s3
 from tests import smtp as smtp_server
 from tests.notification_receiver import Receiver
 
@@ -67,6 +68,21 @@ def smtp(settings):
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     yield inbox
     controller.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """An S3-compatible server (moto's server mode) for the whole run."""
+    with s3.run(free_port()) as server:
+        yield server
+
+
+@pytest.fixture
+def s3_storage(s3_server, settings) -> str:
+    """Django's default storage in a fresh bucket of that server, for one test: the bucket."""
+    bucket = s3_server.new_bucket()
+    settings.STORAGES = {**settings.STORAGES, "default": s3_server.storage(bucket)}
+    return bucket
 
 
 @pytest.fixture

@@ -44,6 +44,7 @@ from providers.errors import (
     Unauthorized,
     Unavailable,
 )
+from sous import logs
 
 from . import events, fanout, lease, outcome, states
 from .dispatch import dispatch
@@ -88,7 +89,12 @@ def run(job_id: str) -> None:
     keeper = lease.Keeper(lock)
     keeper.start()
     try:
-        with contextlib.suppress(Stop):
+        # Every line the run logs, the HTTP layer's included, says which job, organisation
+        # and connection it is about.
+        with (
+            logs.bind(job_id=str(job.pk), org_id=job.organization_id, config_id=job.config_id),
+            contextlib.suppress(Stop),
+        ):
             _run_leased(job, keeper)
     finally:
         keeper.stop()
@@ -208,7 +214,7 @@ def _work(ctx: Context, keeper: lease.Keeper) -> None:
                 return
             if restarted:
                 # Refused again with no cursor to blame: not something a restart can cure.
-                outcome.fail(job, f"Sync failed: {exc}", str(exc))
+                outcome.fail(job, str(exc), str(exc))
                 return
             restarted = True
             checkpoint, last_cursor, counts = ctx.action.Checkpoint(), None, Counts()
@@ -245,14 +251,17 @@ def _work(ctx: Context, keeper: lease.Keeper) -> None:
             time.sleep(wait)
         except ProviderError as exc:
             if not _cancelled_meanwhile(job, counts, exc):
-                outcome.fail(job, f"Sync failed: {exc}", str(exc))
+                outcome.fail(job, str(exc), str(exc))
             return
         except Stop:
             return
         except Exception as exc:
             outcome.fail(
                 job,
-                "Sync failed because of an error on our side. We have been notified.",
+                "An error on our side stopped it. We have been notified."
+                if settings.ERROR_REPORTING
+                else "An error on our side stopped it. The details are in the server log; "
+                "try again later.",
                 "".join(traceback.format_exception(exc))[-4000:],
             )
             raise

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -179,7 +180,11 @@ def _run(schedule: Schedule, now: datetime, result: Tick, started: list[SyncJob]
             )
         except Exception:  # noqa: BLE001 - one connection's failure must not stop the tick
             log.exception("integrations.schedule.failed", extra={"schedule_id": schedule.pk})
-            schedule.skipped = "Skipped: it could not be started (we have been notified)"
+            schedule.skipped = (
+                "Skipped: it could not be started (we have been notified)"
+                if settings.ERROR_REPORTING
+                else "Skipped: it could not be started (the details are in the server log)"
+            )
             result.skipped += 1
         else:
             schedule.last_job, schedule.skipped = job, ""

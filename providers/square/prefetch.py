@@ -10,6 +10,7 @@ The producer thread only fetches and parses: it never touches the database.
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 from collections.abc import Iterator
@@ -52,7 +53,10 @@ def ahead(source: Iterator[T], depth: int = 1) -> Iterator[T]:
             if close is not None:
                 close()
 
-    thread = threading.Thread(target=produce, name="sync-prefetch", daemon=True)
+    # In a copy of this context: its log lines say which job and task they belong to.
+    thread = threading.Thread(
+        target=contextvars.copy_context().run, args=(produce,), name="sync-prefetch", daemon=True
+    )
     thread.start()
     try:
         while True:

@@ -130,6 +130,8 @@ def test_checks_pass_on_a_correct_production_config():
         SECRET_KEY="x" * 60,
         PUBLIC_BASE_URL="https://api.sous.tools",
         INTEGRATIONS_ENCRYPTION_KEYS=[GOOD_KEY],
+        SQUARE_ENVIRONMENT="production",
+        GOOGLE_ENVIRONMENT="production",
     ):
         call_command("check", fail_level="ERROR")
 

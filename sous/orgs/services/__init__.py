@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.text import slugify
 
-from .models import Membership, Organization
+from ..models import Membership, Organization
 
 
 @transaction.atomic

@@ -1,0 +1,87 @@
+"""The product's processes as a deployment starts them: the Procfile's web line through a shell,
+and manage.py, each with only the environment a test gives it (a developer's .env stays out)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from tests.conftest import free_port, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+
+
+def environment(**env: str | None) -> dict[str, str]:
+    """A clean environment: no variable of this test process leaks into the product's."""
+    base = {
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": str(ROOT),
+        "DJANGO_SETTINGS_MODULE": "sous.settings",
+        "SOUS_ENV_FILE": os.devnull,
+    }
+    merged = {**base, **env}
+    return {name: value for name, value in merged.items() if value is not None}
+
+
+def manage(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def issue_ids(output: str) -> set[str]:
+    """The ids `manage.py check` reports, e.g. {"sous.E001", "security.W004"}."""
+    return set(re.findall(r"\(([a-z_]+\.[A-Z]\w+)\)", output))
+
+
+def web_line() -> str:
+    (line,) = [
+        line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:")
+    ]
+    return line.removeprefix("web:").strip()
+
+
+def _accepts(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextlib.contextmanager
+def web_process(env: dict[str, str]) -> Iterator[str]:
+    """The Procfile's web line run by a shell, as a platform runs it; yields its base URL."""
+    port = free_port()
+    server = subprocess.Popen(
+        ["sh", "-c", web_line()],
+        cwd=ROOT,
+        env={**env, "PORT": str(port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        wait_for(
+            lambda: _accepts(port) or server.poll() is not None,
+            timeout=60,
+            message="daphne did not start",
+        )
+        assert server.poll() is None, server.communicate()[0]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
+        output, _ = server.communicate(timeout=30)
+    assert "Traceback" not in output, output
