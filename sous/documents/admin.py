@@ -30,7 +30,8 @@ class DocumentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # Django would link the file field to MEDIA_URL, which nothing serves (and must not: it
     # would skip the organisation check); the stored copy is served by get_urls' view.
     exclude = ["content"]
-    readonly_fields = ["stored_copy"]
+    # web_url read-only too: its form field would warn about Django 6's https default.
+    readonly_fields = ["stored_copy", "web_url"]
 
     @admin.display(description="Stored copy")
     def stored_copy(self, document: Document) -> str:
