@@ -190,9 +190,13 @@ def _json_default(value: Any) -> str:
 class PlainFormatter(logging.Formatter):
     """Development: the usual line, then the extra fields as key=value, so ids are in sight."""
 
+    # Celery repeats a task record's message arguments as `data` (for structured logs): the
+    # plain line already reads them in the message.
+    REPEATED = frozenset({"data"})
+
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
-        fields = extra_fields(record)
+        fields = {k: v for k, v in extra_fields(record).items() if k not in self.REPEATED}
         if not fields:
             return line
         head, newline, rest = line.partition("\n")
