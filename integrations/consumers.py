@@ -14,6 +14,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from redis.exceptions import RedisError
 
 from sous.notifications.notify import user_group
+from sous.orgs import mfa
 from sous.orgs.middleware import membership_for
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,10 @@ def org_group(org_id: int) -> str:
 @database_sync_to_async
 def _current_org_id(user, session) -> int | None:
     membership = membership_for(user, session)
-    return membership.organization_id if membership else None
+    # An owner or admin held at two-factor setup gets no page, so no live events either.
+    if not membership or mfa.is_held(membership, user):
+        return None
+    return membership.organization_id
 
 
 class IntegrationsConsumer(AsyncJsonWebsocketConsumer):

@@ -48,6 +48,8 @@ SECRET_VALUE_PATTERN = re.compile(
     r"|\bya29\.[A-Za-z0-9_\-.]+"
     r"|(?<![\w/])1//0[A-Za-z0-9_\-]+"
     r"|(?<![\w/])4/0A[A-Za-z0-9_\-]+"
+    # A team invitation's link is a bearer credential too (sous.orgs.urls).
+    r"|(?<=/invitations/)[^/\s\"'?#]+"
 )
 
 # Attributes every LogRecord has: anything else on a record came from `extra` or a filter.

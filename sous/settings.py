@@ -319,8 +319,9 @@ if TRUSTED_PROXY_COUNT:
     # The proxy tells whether the client came over https (it sets this header itself).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # allauth's rate limits (failed logins, password resets) count per client address: the one
-# the outermost trusted proxy appended, which a client cannot forge. (daphne's --proxy-headers
-# puts the leftmost X-Forwarded-For entry in REMOTE_ADDR, which the client wrote itself.)
+# the outermost trusted proxy appended, which a client cannot forge. (So the Procfile runs
+# daphne without --proxy-headers: it would put the leftmost X-Forwarded-For entry, which the
+# client wrote itself, in REMOTE_ADDR, the address allauth counts when no proxy is declared.)
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 SESSION_COOKIE_SAMESITE = "Lax"
 # The Connect popup travels to the provider and back; "same-origin" would sever its

@@ -67,6 +67,10 @@ def healthz(request):
     )
 
 
+def email_addresses_are_fixed(request):
+    raise Http404("Email addresses are set by invitation.")
+
+
 @require_POST
 @org_member_required
 def switch_organization(request):

@@ -33,7 +33,14 @@ def _cache_key(config: IntegrationConfig) -> str:
 def cached(config: IntegrationConfig) -> HealthReport | None:
     """The last minute's report, if any: the drawer shows it at once instead of a spinner."""
     found = cache.get(_cache_key(config))
-    return HealthReport(**found) if found else None
+    if not found:
+        return None
+    report = HealthReport(**found)
+    if report.healthy and config.in_error:
+        # Marked Error since (a revocation webhook, a refused refresh): the drawer must not
+        # say "healthy" beside a card that says "Re-auth required".
+        return None
+    return report
 
 
 def check(config: IntegrationConfig, *, force: bool = False) -> HealthReport:

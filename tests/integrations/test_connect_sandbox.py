@@ -202,3 +202,23 @@ def test_a_health_check_on_a_revoked_square_grant_tries_one_refresh_then_reauth(
     assert product_on_sandbox.counters()["square.oauth.token.refresh_token"] == before + 1
     config.refresh_from_db()
     assert config.in_error
+
+
+def test_a_drawer_opened_after_a_revocation_never_shows_the_cached_healthy_report(
+    owner_client, org, product_on_sandbox
+):
+    """The minute-long health cache said "healthy"; the connection went to Error since (here a
+    refused refresh; Square's revocation webhook does the same): the drawer checks again."""
+    connect(owner_client, "square")
+    config = IntegrationConfig.objects.get(provider="square")
+    assert health.check(config).healthy
+    product_on_sandbox.control("POST", f"square/merchants/{config.external_account_id}/revoke")
+    config.token_expires_at = timezone.now()
+    config.save()
+    with pytest.raises(GrantRefused):
+        tokens.access_token(config)
+    drawer = owner_client.get("/integrations/square/manage/").content.decode()
+    assert "Connection healthy" not in drawer
+    config.refresh_from_db()
+    assert health.cached(config) is None
+    assert not health.check(config).healthy

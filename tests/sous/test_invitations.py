@@ -260,3 +260,14 @@ def test_signup_stays_closed_while_invitations_are_pending(invite, client_factor
 
     assert "Sign Up Closed" in response.content.decode()
     assert users_with(NEW_EMAIL) == 0
+
+
+def test_nobody_can_switch_their_account_to_an_invited_email(client, outsider):
+    """Verification is off, so allauth's address page would let anyone make an invitee's
+    email their own first: it does not exist here."""
+    client.force_login(outsider)
+    for method in (client.get, client.post):
+        response = method("/accounts/email/", {"email": "newhire@acme.example", "action_add": ""})
+        assert response.status_code == 404
+    outsider.refresh_from_db()
+    assert outsider.email != "newhire@acme.example"

@@ -119,6 +119,19 @@ def test_tokens_passed_by_mistake_are_filtered_from_any_line(log_stream, log_for
     assert text.count("[Filtered]") >= 4
 
 
+@pytest.mark.parametrize("log_format", ["json", "plain"])
+def test_an_invitation_link_in_a_line_is_filtered(log_stream, log_format):
+    """The link sets a password and joins the team: Django's own warnings (a CSRF failure, a
+    404) name the path it was posted to."""
+    stream = log_stream(log_format)
+    token = "eyJpIjoxLCJuIjoiYWJjIn0:1xYRrR:gyR4vhFdyFc6JR2X6HcStOBDg1rlzYW793zvCkHTzeI"
+    logging.getLogger("django.security.csrf").warning(
+        "Forbidden (%s): %s", "CSRF token missing.", f"/invitations/{token}/"
+    )
+    text = stream.getvalue()
+    assert token not in text and "/invitations/[Filtered]/" in text
+
+
 SETTINGS_PROBE = """
 import json, django
 from django.conf import settings

@@ -246,3 +246,9 @@ def test_the_security_page_requires_login(client, db):
     response = client.get(SECURITY)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_the_site_admin_signs_in_through_allauth_which_asks_for_the_code(client):
+    response = client.get("/django-admin/login/?next=/django-admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")

@@ -158,3 +158,19 @@ def test_an_idle_socket_on_daphne_stays_open_and_still_delivers(owner, org):
     assert "Traceback" not in output, output
     assert "Exception inside application" not in output, output
     assert " ERROR " not in output, output
+
+
+def test_an_owner_held_at_two_factor_setup_gets_no_live_events(owner, org):
+    """The organisation requires two-factor sign-in and this owner has not set it up: every
+    page sends them to setup, and the socket is refused too."""
+    org.require_mfa_for_managers = True
+    org.save()
+    cookie = session_cookie_for(owner)
+
+    async def run():
+        socket = communicator(cookie)
+        connected, code = await socket.connect()
+        await socket.disconnect()
+        return connected, code
+
+    assert async_to_sync(run)() == (False, 4403)
