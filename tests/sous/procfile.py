@@ -4,6 +4,7 @@ and manage.py, each with only the environment a test gives it (a developer's .en
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -40,6 +41,16 @@ def manage(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedPr
         text=True,
         timeout=120,
     )
+
+
+def probe(code: str, *, env: dict[str, str], cwd: Path):
+    """Run `code` in a fresh interpreter (settings imported as a deployment imports them) and
+    read the JSON it prints last."""
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def issue_ids(output: str) -> set[str]:

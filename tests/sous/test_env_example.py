@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
-import subprocess
-import sys
 
 import pytest
 import requests
 from django.conf import settings as django_settings
 
 from tests.conftest import TEST_ENCRYPTION_KEYS, database_url
-from tests.sous.procfile import ROOT, environment, issue_ids, manage, web_process
+from tests.sous.procfile import ROOT, environment, issue_ids, manage, probe, web_process
 
 PROBE = """
 import json, django
@@ -66,16 +63,7 @@ def copied_example(tmp_path):
 
 
 def read_settings(env: dict[str, str], cwd) -> dict:
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return probe(PROBE, env=env, cwd=cwd)
 
 
 def test_every_assignment_in_the_example_is_commented_out():

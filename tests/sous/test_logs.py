@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
-import sys
 
 import pytest
 from django.db import connection
@@ -18,6 +15,7 @@ from sous import logs
 from tests.conftest import wait_for
 from tests.consent import connect_through_sandbox
 from tests.sous import celery_processes
+from tests.sous.procfile import environment, probe
 
 
 def json_lines(text: str) -> list[dict]:
@@ -154,20 +152,4 @@ print(json.dumps({
 )
 def test_the_environment_chooses_the_log_format_and_error_reporting(tmp_path, env, expected):
     """In a fresh interpreter, as a deployment starts (no .env: run from an empty folder)."""
-    clean = {
-        "PATH": os.environ["PATH"],
-        "PYTHONPATH": str(celery_processes.ROOT),
-        "DJANGO_SETTINGS_MODULE": "sous.settings",
-        "SOUS_ENV_FILE": str(tmp_path / "none.env"),
-        **env,
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", SETTINGS_PROBE],
-        env=clean,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == expected
+    assert probe(SETTINGS_PROBE, env=environment(**env), cwd=tmp_path) == expected

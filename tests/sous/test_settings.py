@@ -1,14 +1,12 @@
 """Settings come from the environment with safe defaults; checks flag unsafe production config."""
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
+
+from tests.sous.procfile import environment, probe
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
@@ -32,32 +30,13 @@ print(json.dumps({
 
 
 def load_settings(tmp_path, **env) -> dict:
-    """Import settings in a fresh interpreter with only `env` set (no .env file is read)."""
-    clean = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "sous.settings", **env}
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        env=clean,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    """Import settings in a fresh interpreter with only `env` set (a developer's .env is not
+    read)."""
+    return probe(PROBE, env=environment(**env), cwd=tmp_path)
 
 
-@pytest.fixture
-def isolated_root(tmp_path, monkeypatch):
-    # The settings read ROOT/.env; a developer's .env must not leak into these tests.
-    env_file = ROOT / ".env"
-    if env_file.exists():
-        pytest.skip("a local .env is present; these tests check the built-in defaults")
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    return tmp_path
-
-
-def test_it_defaults_to_sqlite_under_var_and_local_redis(isolated_root):
-    values = load_settings(isolated_root, PYTHONPATH=str(ROOT))
+def test_it_defaults_to_sqlite_under_var_and_local_redis(tmp_path):
+    values = load_settings(tmp_path)
     assert values["engine"] == "django.db.backends.sqlite3"
     assert values["name"] == str(ROOT / "var" / "db.sqlite3")
     assert values["redis"] == "redis://127.0.0.1:6379/0"
@@ -67,9 +46,9 @@ def test_it_defaults_to_sqlite_under_var_and_local_redis(isolated_root):
     assert values["keys"] == []
 
 
-def test_it_reads_every_service_from_the_environment(isolated_root):
+def test_it_reads_every_service_from_the_environment(tmp_path):
     values = load_settings(
-        isolated_root,
+        tmp_path,
         PYTHONPATH=str(ROOT),
         DATABASE_URL="postgres://sous:pw@db.internal:5432/sous",
         REDIS_URL="redis://cache.internal:6380/2",
@@ -86,8 +65,8 @@ def test_it_reads_every_service_from_the_environment(isolated_root):
     assert values["debug"] is True
 
 
-def test_celery_speaks_json_only_and_acks_late_one_task_at_a_time(isolated_root):
-    values = load_settings(isolated_root, PYTHONPATH=str(ROOT))
+def test_celery_speaks_json_only_and_acks_late_one_task_at_a_time(tmp_path):
+    values = load_settings(tmp_path)
     assert values["serializer"] == "json"
     assert values["accept"] == ["json"]
     assert values["acks_late"] is True

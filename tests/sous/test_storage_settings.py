@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-
 from tests.s3 import S3Server
+from tests.sous.procfile import environment, probe
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,24 +23,7 @@ print(json.dumps({
 
 def storage_from(tmp_path, **env) -> dict:
     """sous.settings in a fresh interpreter with only `env` set."""
-    if (ROOT / ".env").exists():
-        pytest.skip("a local .env is present; these tests read the environment alone")
-    clean = {
-        "PATH": os.environ["PATH"],
-        "PYTHONPATH": str(ROOT),
-        "DJANGO_SETTINGS_MODULE": "sous.settings",
-        **env,
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        env=clean,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return probe(PROBE, env=environment(**env), cwd=tmp_path)
 
 
 def test_documents_are_stored_on_disk_by_default(tmp_path):
