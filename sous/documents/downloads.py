@@ -1,6 +1,6 @@
 """Staff read a document's stored copy through Sous, never from a storage URL: the bytes come
-from whichever storage holds them (local disk or an S3 bucket), and every read is recorded
-in the connection's Activity list."""
+from whichever storage holds them (local disk or an S3 bucket). Every read is announced
+(`document_downloaded`); the integrations app records it in the connection's Activity list."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.http import FileResponse
 
-from integrations.models import IntegrationConfig, IntegrationEvent
-from integrations.services import activity
-
 from .models import Document
+from .signals import document_downloaded
 
 FALLBACK_TYPE = "application/octet-stream"
 CHUNK_BYTES = 64 * 1024
@@ -36,20 +34,9 @@ async def _chunks(handle):
 
 
 def response(document: Document, request) -> FileResponse:
-    """Stream the stored copy as an attachment, and record who downloaded it."""
+    """Stream the stored copy as an attachment, and say who downloaded it."""
     handle = document.content.open("rb")
-    # Read by organisation and provider, as the drawer lists them: recorded also while the
-    # connection is gone, and shown again once it is back.
-    activity.record(
-        IntegrationConfig.objects.filter(
-            organization_id=document.organization_id, provider=document.source
-        ).first(),
-        IntegrationEvent.Kind.DOCUMENT_DOWNLOADED,
-        document.name,
-        actor=request.user,
-        organization=document.organization,
-        provider=document.source,
-    )
+    document_downloaded.send(Document, document=document, user=request.user)
     download = FileResponse(
         handle,
         as_attachment=True,
