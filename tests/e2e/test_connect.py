@@ -19,8 +19,10 @@ def connect_square(page, *, decision="Allow"):
     popup = opened.value
     popup.wait_for_load_state()
     expect(popup.get_by_role("button", name="Allow")).to_be_visible()
-    popup.get_by_role("button", name=decision).click()
-    popup.wait_for_event("close", timeout=20_000)
+    # Listening before the click: the callback page can close the popup while click() still
+    # waits on the navigation it started, and a close that came first would never be seen.
+    with popup.expect_event("close", timeout=20_000):
+        popup.get_by_role("button", name=decision).click()
 
 
 def test_connect_in_a_popup_turns_the_card_green_without_a_reload(logged_in, shot):
