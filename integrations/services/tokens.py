@@ -130,6 +130,7 @@ def refresh(
     and leave the state alone.
     """
     refused: GrantRefused | None = None
+    refused_grant = ""
     unreadable: crypto.Undecryptable | None = None
     with transaction.atomic():
         locked = IntegrationConfig.objects.select_for_update().get(pk=config.pk)
@@ -148,7 +149,7 @@ def refresh(
         except crypto.Undecryptable as exc:
             unreadable = exc
         except GrantRefused as exc:
-            refused = exc
+            refused, refused_grant = exc, locked.refresh_token_encrypted
         else:
             store(locked, fresh)
             locked.token_refreshed_at = timezone.now()
@@ -166,6 +167,10 @@ def refresh(
     config.refresh_from_db()
     if unreadable is not None:
         raise _unreadable(config, unreadable) from None
+    if config.refresh_token_encrypted != refused_grant:
+        # A reconnect stored a new grant since the lock was released: the refusal was the old
+        # grant's, and must not put the new connection in Error.
+        return False
     status.mark_error(
         config,
         f"{status.REAUTH}: {refused}",
