@@ -52,6 +52,10 @@ class IntegrationConfig(models.Model):
     # ISO times of the last successful sync, per job kind.
     last_synced = models.JSONField(default=dict, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # Provider lookups that rarely change (Square locations, Drive folder paths), per name:
+    # {"data": ..., "fetched_at": iso}. Refreshed by syncs, webhooks and the drawer's Refresh,
+    # so opening the drawer never waits on the provider.
+    lookups = models.JSONField(default=dict, blank=True)
 
     last_error = models.CharField(max_length=300, blank=True)
     error_since = models.DateTimeField(null=True, blank=True)
@@ -89,6 +93,29 @@ class IntegrationConfig(models.Model):
         if self.account_email and self.account_email != self.account_name:
             return f"{self.account_name} ({self.account_email})"
         return self.account_name or self.external_account_id
+
+
+class ImportedCount(models.Model):
+    """How many records of one kind a source has imported into an organisation ("orders",
+    "menu items"), kept by the importers in the transaction that writes the rows, so the drawer
+    and the disconnect dialog never count the imported tables. Outlives the connection, like
+    the records it counts."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=40)
+    label = models.CharField(max_length=40)
+    count = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "source", "label"], name="one_count_per_label"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} {self.label} from {self.source}"
 
 
 class IntegrationEvent(models.Model):
