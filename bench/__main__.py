@@ -10,8 +10,12 @@
                                     connections' schedules (also run after the sales runs)
     python -m bench --webhooks-only --webhook-rate 200
                                     only the webhook run: 2,000 order changes in the sandbox,
-                                    delivered to the endpoint (daphne), imported by workers
-                                    (also run after the sales runs)
+                                    delivered to the endpoint (the Procfile's web line),
+                                    imported by workers (also run after the sales runs)
+    python -m bench --web-only [--full] [--web-seconds 10]
+                                    only the web run: the grid and the drawer under 1, 10 and
+                                    50 clients, at two months (and two years) of orders
+                                    (also run after the sales runs, on their data)
 
 Runs against the local Square sandbox (its own process) on PostgreSQL (a dedicated
 `sous_bench` database, see bench/README.md) and prints one table. Never part of `make test`.
@@ -59,6 +63,17 @@ def parse_args(argv):
     )
     parser.add_argument("--skip-webhooks", action="store_true", help="leave out the webhook run")
     parser.add_argument("--webhooks-only", action="store_true", help="only the webhook run")
+    parser.add_argument(
+        "--web-seconds", type=float, default=10, help="per endpoint and clients (default 10)"
+    )
+    parser.add_argument(
+        "--web-clients",
+        type=lambda text: tuple(int(n) for n in text.split(",")),
+        default=(1, 10, 50),
+        help="closed-loop clients, comma-separated (default 1,10,50)",
+    )
+    parser.add_argument("--skip-web", action="store_true", help="leave out the web run")
+    parser.add_argument("--web-only", action="store_true", help="only the web run")
     return parser.parse_args(argv)
 
 
@@ -115,6 +130,9 @@ def main(argv=None) -> None:
         return
     if args.webhooks_only:
         webhook_run(args, db_url)
+        return
+    if args.web_only:
+        web_only_run(args, db_url, start, end, history)
         return
     print(
         f"Sous bench: {start} → {end}, {args.locations} locations × {args.orders_per_day} "
@@ -185,12 +203,69 @@ def main(argv=None) -> None:
         print(report.table(results + scaling))
         print()
         print(report.verdicts(one, two, fetch, write, naive, scaling))
+        if not args.skip_web:
+            # On the sales runs' data: the latency runs leave the last two months imported,
+            # the end-to-end runs the whole range.
+            imported = latency_range(start, end) if scaling else (start, end)
+            web_run(args, config, env, start, end, imported)
     finally:
         sandbox.stop()
     if not args.skip_webhooks:
         webhook_run(args, db_url)
     if not args.skip_scheduler:
         scheduler_run(args, db_url)
+
+
+def web_run(args, config, env: dict, start: date, end: date, imported) -> None:
+    """The grid and the drawer under load, at the last two months and at the whole range."""
+    from . import page_speed
+
+    print(f"Web: the grid and the drawer, {machine()}", flush=True)
+    volumes = page_speed.run(
+        config,
+        env,
+        start=start,
+        end=end,
+        recent=latency_range(start, end),
+        imported=imported,
+        seconds=args.web_seconds,
+        clients=args.web_clients,
+    )
+    for volume in volumes:
+        print()
+        print(page_speed.table(volume))
+    print()
+    print(page_speed.verdicts(volumes))
+
+
+def web_only_run(args, db_url: str, start: date, end: date, history: int) -> None:
+    """The web run alone: a fresh database and a sandbox of its own, the orders imported by
+    the run itself (no warm-up: each order is read once)."""
+    print(
+        f"Sous bench, web only: {start} → {end}, {args.locations} locations × "
+        f"{args.orders_per_day} orders a day; PostgreSQL {db_url.rsplit('/', 1)[-1]}",
+        flush=True,
+    )
+    recreate_database(db_url)
+    sandbox = Sandbox(
+        days=history,
+        orders_per_day=args.orders_per_day,
+        locations=args.locations,
+        render_cache_mb=64,
+    )
+    try:
+        env = configure_environment(db_url, sandbox.url)
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        from .connection import connect
+
+        web_run(args, connect(sandbox), env, start, end, imported=None)
+    finally:
+        sandbox.stop()
 
 
 def webhook_run(args, db_url: str) -> None:

@@ -75,6 +75,10 @@ def configure_environment(db_url: str, sandbox_url: str) -> dict:
         "SQUARE_ENVIRONMENT": "local",
         "SQUARE_CLIENT_ID": SANDBOX_CLIENT_ID,
         "SQUARE_CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
+        # The web run connects Google too (the sandbox's registered app).
+        "GOOGLE_ENVIRONMENT": "local",
+        "GOOGLE_CLIENT_ID": "sous-local.apps.googleusercontent.com",
+        "GOOGLE_CLIENT_SECRET": "GOCSPX-sous-local-secret",
         "LOG_LEVEL": "WARNING",
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(40),

@@ -17,11 +17,12 @@ from django.db import connection
 from django.utils import timezone
 
 from integrations.jobs import triggers
-from integrations.models import SyncJob
+from integrations.models import ImportedCount, SyncJob
 from integrations.services import apps, tokens
 from integrations.sync import save_records
 from providers.base import SyncRequest
-from sous.sales.models import Order, OrderLineItem
+from providers.records.sales import OrderRecord
+from sous.sales.models import Order, OrderLineItem, SalesDay
 
 from .environment import cpu_seconds, machine_busy_seconds, peak_rss_mb, workers
 
@@ -53,10 +54,11 @@ class Result:
 
 
 def clear_sales() -> None:
+    """As if no order had been imported: the orders, the ledger of their days, and the figures
+    the importers keep (which a later import adds to)."""
+    tables = (OrderLineItem, Order, SalesDay, ImportedCount)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"TRUNCATE {OrderLineItem._meta.db_table}, {Order._meta.db_table} RESTART IDENTITY"
-        )
+        cursor.execute(f"TRUNCATE {', '.join(t._meta.db_table for t in tables)} RESTART IDENTITY")
 
 
 def _chunks(config, start: date, end: date) -> list[dict]:
@@ -79,9 +81,10 @@ def _fetch_chunks(config, chunks: list[dict], spool=None) -> tuple[int, float]:
             cursor={},
             settings=config.settings,
             now=timezone.now(),
+            account_id=config.external_account_id,
         )
         for page in action.pages(client, request):
-            orders += len(page.records)
+            orders += len(_orders(page.records))
             if spool is None:
                 continue
             mark = time.perf_counter()
@@ -121,6 +124,11 @@ def fetch_ceiling(config, start: date, end: date, sandbox, spool: Path) -> Resul
     return result
 
 
+def _orders(records: list) -> list[OrderRecord]:
+    """A page's orders: the first page also carries the locations Square listed."""
+    return [r for r in records if isinstance(r, OrderRecord)]
+
+
 def spooled_pages(spool: Path):
     with spool.open("rb") as source:
         while header := source.read(8):
@@ -140,8 +148,8 @@ def write_ceiling(config, spool: Path) -> Result:
         seconds += time.perf_counter() - began
         cpu += time.process_time() - own
         machine += machine_busy_seconds() - busy
-        orders += len(records)
-        lines += sum(len(r.line_items) for r in records)
+        orders += len(_orders(records))
+        lines += sum(len(r.line_items) for r in _orders(records))
     result = Result("write ceiling (bulk load, no fetch)", seconds, orders, lines)
     result.worker_cpu, result.machine_cpu = cpu / seconds, machine / seconds
     return result
@@ -159,7 +167,7 @@ def naive_importer(config, spool: Path, sample: int) -> Result:
     seconds = 0.0
     for records in spooled_pages(spool):
         began = time.perf_counter()
-        for r in records[: sample - orders]:
+        for r in _orders(records)[: sample - orders]:
             order, _ = Order.objects.update_or_create(
                 organization=org,
                 source="square",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 
 NEARLY_DOUBLE = 1.8  # the issue's "two workers nearly double one worker's speed"
@@ -51,6 +52,14 @@ def table(results) -> str:
         *(f"- {r.name}: {n}" for r in results for n in r.notes),
     ]
     return "\n".join([markdown(head, rows), "", *notes])
+
+
+def percentile(values, p: float) -> float | None:
+    """Nearest rank: the value `p` % of them are at or under."""
+    if not values:
+        return None
+    ranked = sorted(values)
+    return ranked[max(0, math.ceil(p / 100 * len(ranked)) - 1)]
 
 
 def markdown(head, rows) -> str:

@@ -1,10 +1,10 @@
 """The webhook run: a burst of order changes in Square, delivered by the sandbox to Sous's
-endpoint (daphne, as in production), imported by Celery workers.
+endpoint (the Procfile's web line, as in production), imported by Celery workers.
 
 Set up, untimed: one Square connection, `orders` completed orders of the last two days
 imported through an orders job (so the burst updates rows that exist), the sandbox
-subscribed to the endpoint for order events, and a short warm-up burst (daphne's and the
-workers' first requests load code and open connections). Then `changes` changes, `rate` a
+subscribed to the endpoint for order events, and a short warm-up burst (the web process's and
+the workers' first requests load code and open connections). Then `changes` changes, `rate` a
 second, over those orders in turn (bench/burst.py), and what they cost:
 
 - answer time: each delivery attempt's `duration_ms`, as the sandbox measured it, from
@@ -21,7 +21,6 @@ Import after `django.setup()`.
 from __future__ import annotations
 
 import json
-import math
 import os
 import secrets
 import time
@@ -39,7 +38,8 @@ from . import report
 from .burst import RowWatch, change_orders
 from .connection import connect
 from .environment import cpu_seconds, free_port, machine_busy_seconds, workers
-from .web import WEBHOOK_PATH, daphne
+from .report import percentile
+from .web import WEBHOOK_PATH, serve
 
 # Order events only: the sandbox's clock also publishes the payments of orders completing
 # now (providers/square/sandbox/live.py), which are not part of the burst.
@@ -74,16 +74,8 @@ class WebhookResult:
     cpu_ms: dict[str, float] = field(default_factory=dict)  # CPU time per change
 
 
-def percentile(values: list[int], p: float) -> float | None:
-    """Nearest rank: the value `p` % of them are at or under."""
-    if not values:
-        return None
-    ranked = sorted(values)
-    return ranked[max(0, math.ceil(p / 100 * len(ranked)) - 1)]
-
-
 def environment() -> tuple[int, str, str]:
-    """A port for daphne, and the signature key and notification URL both the sandbox's
+    """A port for the web process, and the signature key and notification URL both the sandbox's
     subscription and Sous's settings name (set here for the processes started after)."""
     port = free_port()
     key = secrets.token_urlsafe(16)
@@ -148,7 +140,7 @@ def run(
     config = connect(sandbox)
     order_ids = recent_orders(sandbox, orders)
     watch = RowWatch(db_url, config.organization_id)
-    with workers(workers_count, env) as worker_pids, daphne(port, env) as web_pid:
+    with workers(workers_count, env) as worker_pids, serve(port, env) as web:
         print(f"… importing {orders} orders, subscribing, warming up", flush=True)
         import_orders(config, order_ids)
         sandbox.knobs(webhook_concurrency=ATTEMPTS_AT_ONCE)
@@ -166,7 +158,7 @@ def run(
             wait_idle(config)
 
             print(f"… {changes:,} changes over {orders} orders, {rate:.0f} a second", flush=True)
-            pids = {"sandbox": [sandbox.process.pid], "web": [web_pid], "workers": worker_pids}
+            pids = {"sandbox": [sandbox.process.pid], "web": web.pids(), "workers": worker_pids}
             cpu_before = {name: sum(map(cpu_seconds, p)) for name, p in pids.items()}
             machine_before, own_before = machine_busy_seconds(), time.process_time()
             calls_before = sandbox.control("GET", "counters")

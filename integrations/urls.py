@@ -18,6 +18,11 @@ urlpatterns = [
     path("integrations/<slug:key>/settings/", views.save_settings, name="settings"),
     path("integrations/<slug:key>/lookup/<slug:name>/", views.lookup, name="lookup"),
     path(
+        "integrations/<slug:key>/lookup/<slug:name>/refresh/",
+        views.refresh_lookup,
+        name="lookup_refresh",
+    ),
+    path(
         "integrations/<slug:key>/actions/<slug:action_key>/",
         views.start_action,
         name="action",

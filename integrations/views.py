@@ -31,6 +31,7 @@ from .services import (
     health,
     imported,
     ledger,
+    lookups,
     tokens,
 )
 from .webhooks import channels
@@ -41,7 +42,9 @@ TOAST_EVENT = "sous:toast"
 
 def _config_or_404(request, key: str) -> IntegrationConfig:
     apps.provider_or_404(key)
-    return get_object_or_404(IntegrationConfig, organization=request.org, provider=key)
+    config = get_object_or_404(IntegrationConfig, organization=request.org, provider=key)
+    config.organization = request.org  # read again and again while rendering
+    return config
 
 
 def _with_toast(response: HttpResponse, message: str, level: str = "success") -> HttpResponse:
@@ -62,20 +65,26 @@ def card(request, key):
     return render(request, "integrations/_card.html", {"card": grid.card(request.org, key)})
 
 
-def _action_context(config, action, provider, schedule=None, **extra) -> dict:
+def _action_context(config, action, provider, schedule=None, card=None, **extra) -> dict:
     kind = action.kind(provider.key)
     if schedule is None and action.schedule is not None:
         schedule = next((s for s in schedules.ensure(config) if s.action == action.key), None)
+    if card is None:
+        active_job = control.active_for(config).filter(kind=kind).order_by("created_at").first()
+        line = freshness.for_action(config, action, schedule, now=timezone.now())
+    else:  # the drawer: its card has read the active jobs and the freshness of every action
+        active_job = next((job for job in card.active_jobs if job.kind == kind), None)
+        line = next((line for line in card.freshness if line.kind == kind), None)
     return {
         "schedule": _schedule_context(schedule, action) if schedule else None,
         "config": config,
         "provider": provider,
         "action": action,
-        "active_job": control.active_for(config).filter(kind=kind).order_by("created_at").first(),
+        "active_job": active_job,
         # Rendered in words: a section swapped in by htmx is not rewritten by times.js.
         "last_sync": parse_datetime(config.last_synced.get(kind) or ""),
         "live": live_updates.live(config, action),
-        "freshness": freshness.for_action(config, action, schedule, now=timezone.now()),
+        "freshness": line,
         **extra,
     }
 
@@ -86,12 +95,13 @@ def manage(request, key):
     config = _config_or_404(request, key)
     provider = apps.provider(key)
     planned = {schedule.action: schedule for schedule in schedules.ensure(config)}
+    card = grid.card(request.org, key, config=config)
     context = {
-        "card": grid.card(request.org, key, config=config),
+        "card": card,
         "config": config,
         "provider": provider,
         "actions": [
-            _action_context(config, action, provider, schedule=planned.get(action.key))
+            _action_context(config, action, provider, schedule=planned.get(action.key), card=card)
             for action in provider.actions
             if action.manual
         ],
@@ -242,11 +252,14 @@ def cancel_job(request, job_id):
 @org_member_required
 @require_GET
 def lookup(request, key, name):
-    """Data for a drawer picker (folders, locations), fetched server-side: no token leaves."""
+    """Data for a drawer picker, server-side so no token leaves: kept ones (locations, watched
+    folders) from the connection, the folder browser live from the provider."""
     config = _config_or_404(request, key)
     provider = apps.provider(key)
     if name not in provider.lookups:
         raise Http404("No such lookup")
+    if name in provider.cached_lookups:
+        return _kept_lookup(request, config, provider, name, lookups.read(config, name))
     try:
         token = tokens.access_token(config)
         data = provider.lookup(name, token, request.GET, account_id=config.external_account_id)
@@ -261,6 +274,47 @@ def lookup(request, key, name):
         "params": request.GET,
     }
     return render(request, f"{key}/{name}.html", context)
+
+
+@org_member_required
+@require_POST
+def refresh_lookup(request, key, name):
+    """The drawer's Refresh beside a kept lookup: ask the provider again now."""
+    config = _config_or_404(request, key)
+    provider = apps.provider(key)
+    if name not in provider.cached_lookups:
+        raise Http404("No such lookup")
+    kept = lookups.refresh(config, name)
+    if not request.htmx:
+        if kept.error:
+            messages.error(request, f"Could not refresh from {provider.name}: {kept.error}")
+        return redirect("integrations:index")
+    return _kept_lookup(request, config, provider, name, kept, refreshed=True)
+
+
+def _kept_lookup(request, config, provider, name, kept: lookups.Kept, **extra) -> HttpResponse:
+    """A kept lookup drawn for the request's saved choices (`request.GET`), at this moment."""
+    data = {}
+    if kept.data is not None:
+        data = provider.show_lookup(
+            name,
+            kept.data,
+            request.GET,
+            account_id=config.external_account_id,
+            now=timezone.now(),
+        )
+    refresh_url = reverse("integrations:lookup_refresh", args=[provider.key, name])
+    context = {
+        "config": config,
+        "provider": provider,
+        "data": data,
+        "error": kept.error if kept.data is None else "",  # nothing to show
+        "params": request.GET,
+        "kept": kept,
+        "refresh_url": f"{refresh_url}?{request.GET.urlencode()}",
+        **extra,
+    }
+    return render(request, f"{provider.key}/{name}.html", context)
 
 
 @org_manager_required

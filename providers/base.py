@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import msgspec
 
@@ -386,14 +386,44 @@ class Provider:
         raise NotImplementedError
 
     # --- Staff choices kept on the connection (locations, folders, ...)
-    lookups: ClassVar[tuple[str, ...]] = ()  # names served by `lookup()` to the drawer
+    lookups: ClassVar[tuple[str, ...]] = ()  # names served to the drawer (<key>/<name>.html)
+    # Those whose data rarely changes (locations, folder paths): fetched once per connection
+    # and kept on it, then refreshed by the syncs and notifications that read the same data
+    # (their pages carry a `LookupData` record) and by the drawer's Refresh. Each is split in
+    # two: `fetch_lookup()` asks the provider, `show_lookup()` presents what was kept. The
+    # others (browsing folders) are served live by `lookup()`.
+    cached_lookups: ClassVar[tuple[str, ...]] = ()
 
     def lookup(
         self, name: str, access_token: str, params: Mapping[str, str], *, account_id: str
     ) -> dict:
-        """Data for the drawer's pickers (template <key>/<name>.html, in the package's templates/).
+        """Data for a live lookup's template (<key>/<name>.html, in the package's templates/).
 
         Choices it signs are signed for `account_id`, which clean_settings checks."""
+        raise KeyError(name)
+
+    def fetch_lookup(self, name: str, access_token: str, *, settings: dict) -> Any:
+        """A cached lookup's data from the provider, as plain JSON: what the provider says,
+        nothing derived from the time or signed (it may be shown for days)."""
+        raise KeyError(name)
+
+    def lookup_covers(self, name: str, data: Any, *, settings: dict) -> bool:
+        """Whether kept `data` answers for these settings (a folder chosen since it was
+        fetched is not in it: then it is fetched again)."""
+        return True
+
+    def show_lookup(
+        self,
+        name: str,
+        data: Any,
+        params: Mapping[str, str],
+        *,
+        account_id: str,
+        now: datetime,
+    ) -> dict:
+        """A cached lookup's template data from kept `data` and the request's `params` (the
+        saved choices), computed at `now`. No network. Choices it signs are signed for
+        `account_id`, as `lookup()`'s are."""
         raise KeyError(name)
 
     def clean_settings(self, data: Mapping[str, str], current: dict, *, account_id: str) -> dict:

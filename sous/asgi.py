@@ -1,4 +1,4 @@
-"""ASGI entry point served by daphne: HTTP and websockets (session-authenticated)."""
+"""ASGI entry point served by uvicorn (Procfile): HTTP and websockets (session-authenticated)."""
 
 import os
 

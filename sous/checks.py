@@ -47,7 +47,7 @@ def check_public_base_url(app_configs, **kwargs):
 
 @register(Tags.security)
 def check_trusted_proxies(app_configs, **kwargs):
-    # daphne (Procfile) speaks plain http: an https deployment has a TLS proxy in front of it.
+    # The web process (Procfile) speaks plain http: an https deployment has a TLS proxy in front.
     if settings.DEBUG or settings.TRUSTED_PROXY_COUNT:
         return []
     if urlsplit(settings.PUBLIC_BASE_URL).scheme != "https":
@@ -56,7 +56,7 @@ def check_trusted_proxies(app_configs, **kwargs):
         Warning(
             "TRUSTED_PROXY_COUNT is 0 although PUBLIC_BASE_URL is https: behind the TLS proxy, "
             "login rate limits would count an address that a client can forge.",
-            hint="Set TRUSTED_PROXY_COUNT to the number of proxies in front of daphne, usually 1.",
+            hint="Set TRUSTED_PROXY_COUNT to the number of proxies in front of Sous, usually 1.",
             id="sous.W002",
         )
     ]

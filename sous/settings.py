@@ -55,7 +55,6 @@ CSRF_TRUSTED_ORIGINS = env.list(
 )
 
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -154,8 +153,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 # Every Redis client states its own timeouts. redis-py 8 gives a connection a 5 s read timeout
 # by default, and the channel layer blocks for 5 s per read (channels_redis' BZPOPMIN): its
-# reads timed out, and daphne closed every websocket. Connections idle for longer than the
-# health-check interval are PINGed before reuse, and TCP keepalive finds a peer that vanished.
+# reads timed out, and the web server closed every websocket. Connections idle for longer than
+# the health-check interval are PINGed before reuse, and TCP keepalive finds a peer that vanished.
 _REDIS_CONNECTION = {
     "socket_connect_timeout": 5,
     "socket_keepalive": True,
@@ -313,15 +312,15 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # --- Behind reverse proxies (load balancer, ingress) that terminate TLS: how many stand in
-# front of daphne, each appending the address it saw to X-Forwarded-For. 0: none.
+# front of Sous, each appending the address it saw to X-Forwarded-For. 0: none.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 if TRUSTED_PROXY_COUNT:
     # The proxy tells whether the client came over https (it sets this header itself).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # allauth's rate limits (failed logins, password resets) count per client address: the one
-# the outermost trusted proxy appended, which a client cannot forge. (So the Procfile runs
-# daphne without --proxy-headers: it would put the leftmost X-Forwarded-For entry, which the
-# client wrote itself, in REMOTE_ADDR, the address allauth counts when no proxy is declared.)
+# the outermost trusted proxy appended, which a client cannot forge. (So uvicorn reads no proxy
+# headers, sous/gunicorn.py: it would put an X-Forwarded-For entry, which the client may have
+# written itself, in REMOTE_ADDR, the address allauth counts when no proxy is declared.)
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 SESSION_COOKIE_SAMESITE = "Lax"
 # The Connect popup travels to the provider and back; "same-origin" would sever its
@@ -335,7 +334,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static", *PROVIDER_DIRS("static")]
-STATIC_ROOT = VAR_DIR / "staticfiles"
+# Where collectstatic (the Procfile's release) puts them, and the web process serves them from.
+STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "staticfiles")
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 MEDIA_URL = "media/"
 # Imported documents' content: files under MEDIA_ROOT, or an S3-compatible bucket when one is
@@ -369,8 +369,9 @@ if AWS_STORAGE_BUCKET_NAME:
     }
 STORAGES = {
     "default": _DEFAULT_STORAGE,
+    # Outside DEBUG: hashed names, gzip and brotli copies (sous/staticfiles.py).
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        "BACKEND": "sous.staticfiles.HashedCompressedStorage"
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
@@ -439,6 +440,9 @@ ERROR_REPORTING = sous_sentry.init(
     release=env.str("SENTRY_RELEASE", default=""),
 )
 
-# In development daphne serves static files straight from the source folders.
+# In development the web process serves static files straight from the source folders.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+# Hashed names are cached for a year (whitenoise marks them immutable). A name without a hash
+# may change at any deploy: five minutes.
+WHITENOISE_MAX_AGE = 0 if DEBUG else 300

@@ -1,4 +1,4 @@
-"""WSGI entry point (HTTP only; production serves sous.asgi with daphne)."""
+"""WSGI entry point (HTTP only; production serves sous.asgi with uvicorn)."""
 
 import os
 

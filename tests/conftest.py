@@ -40,6 +40,12 @@ def _test_settings(settings):
     settings.SQUARE_ENVIRONMENT = settings.GOOGLE_ENVIRONMENT = "local"
     for name, value in SANDBOX_APPS.items():
         setattr(settings, name, value)
+    # Static files from the source folders, by their own names: production's hashed names
+    # exist only after a collectstatic (tests/sous/test_web_process.py runs one).
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 @pytest.fixture(scope="session")
@@ -214,7 +220,7 @@ def client_factory():
 
 def database_url() -> str:
     """The test database (pytest's `test_<name>`, or SQLite's test file) as a URL, for a
-    product process a test starts (a worker, daphne)."""
+    product process a test starts (a worker, the web process)."""
     from urllib.parse import quote
 
     from django.db import connection

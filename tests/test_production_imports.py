@@ -53,5 +53,11 @@ def test_every_module_a_production_process_imports_is_in_the_production_lock():
 
 def test_the_production_lock_leaves_out_the_sandbox_the_dev_tools_and_pydantic():
     production = locked("requirements.txt")
-    assert not production & {"starlette", "uvicorn", "jinja2", "honcho", "pydantic", "pytest"}
+    assert not production & {"starlette", "jinja2", "honcho", "pydantic", "pytest", "daphne"}
     assert {"starlette", "uvicorn", "honcho", "pytest"} <= locked("requirements-dev.txt")
+
+
+def test_the_production_lock_has_what_the_web_process_loads_by_name():
+    # Never imported by our code: the Procfile, uvicorn (websockets) and whitenoise (brotli)
+    # load them.
+    assert {"gunicorn", "uvicorn-worker", "websockets", "brotli"} <= locked("requirements.txt")

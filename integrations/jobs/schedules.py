@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from integrations import progress
@@ -82,12 +82,22 @@ def plan(schedule: Schedule, config: IntegrationConfig, *, after: datetime) -> N
 PLANNED = ["next_run_at", "next_params", "next_covers", "next_zone", "updated_at"]
 
 
+def of(config: IntegrationConfig) -> list[Schedule]:
+    """The connection's schedules with their last jobs, read once per config instance: the
+    grid, the card and the drawer each ask, several times in one request."""
+    prefetch_related_objects(
+        [config], Prefetch("schedules", queryset=Schedule.objects.select_related("last_job"))
+    )
+    return list(config.schedules.all())
+
+
 def ensure(config: IntegrationConfig) -> list[Schedule]:
     """The connection's schedules in its provider's order of actions, made on first use."""
     provider = apps.provider(config.provider)
-    existing = {s.action: s for s in Schedule.objects.filter(config=config)}
+    existing = {s.action: s for s in of(config)}
     now = timezone.now()
     result = []
+    made = False
     for action in provider.actions:
         if action.schedule is None:
             continue
@@ -96,7 +106,10 @@ def ensure(config: IntegrationConfig) -> list[Schedule]:
             schedule = Schedule(config=config, action=action.key, minutes=action.schedule.default)
             plan(schedule, config, after=now)
             schedule.save()
+            made = True
         result.append(schedule)
+    if made:
+        config.refresh_from_db(fields=["schedules"])  # the next `of` reads the new ones too
     return result
 
 

@@ -155,7 +155,8 @@ def save_connection(org, key: str, grant: TokenSet, identity: Identity, *, actor
 
     Reconnecting keeps settings, cursors and history and clears any Error. Switching to
     another account starts its syncs afresh: the saved locations or folders, incremental
-    cursors and "Last synced" described the previous account's data, and its jobs stop.
+    cursors, kept lookups and "Last synced" described the previous account's data, and its
+    jobs stop.
     Records already imported stay.
     """
     config, created = IntegrationConfig.objects.select_for_update().get_or_create(
@@ -166,6 +167,7 @@ def save_connection(org, key: str, grant: TokenSet, identity: Identity, *, actor
         name = apps.provider(key).name
         control.cancel_active(config, reason=f"{name} was switched to another account")
         config.settings, config.cursors, config.last_synced = {}, {}, {}
+        config.lookups = {}
         config.last_synced_at = None
         # Read under this row's lock: the grant being replaced, not one another tab stored.
         try:

@@ -22,6 +22,7 @@ from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from integrations.jobs import schedules
 from integrations.models import IntegrationConfig, Schedule
 from providers import locations as choices
 from providers.base import Action
@@ -50,7 +51,7 @@ def of(config: IntegrationConfig, *, now: datetime | None = None) -> list[Freshn
     """One line per data type staff sync (the drawer's sections, in order)."""
     now = now or timezone.now()
     provider = apps.provider(config.provider)
-    planned = {s.action: s for s in Schedule.objects.filter(config=config)}
+    planned = {s.action: s for s in schedules.of(config)}
     found = (
         for_action(config, action, planned.get(action.key), now=now)
         for action in provider.actions
@@ -84,8 +85,14 @@ def for_action(
 def _sales(config: IntegrationConfig, action: Action, kind: str, now: datetime) -> Freshness | None:
     known = config.settings.get(choices.KNOWN) or {}
     worst: tuple[int, date | None, date] | None = None  # (days late, complete through, today)
-    for location_id, today in ledger.locations(config, action, now).items():
-        done = _complete_through(config, location_id, today, now)
+    days = ledger.locations(config, action, now)
+    spans = {
+        location_id: (today - timedelta(days=LOOKBACK_DAYS), today - timedelta(days=1))
+        for location_id, today in days.items()
+    }
+    entries = sales_ledger.entries_of(config.organization, config.provider, spans, now=now)
+    for location_id, today in days.items():
+        done = _complete_through(entries[location_id])
         zone = (known.get(location_id) or {}).get("timezone") or "UTC"
         due = today - timedelta(days=1)
         if now.astimezone(ZoneInfo(zone)).hour < settings.INTEGRATIONS_SALES_DUE_HOUR:
@@ -104,17 +111,9 @@ def _sales(config: IntegrationConfig, action: Action, kind: str, now: datetime) 
     return Freshness(kind, f"Sales complete through {_day_words(done, today)}", level)
 
 
-def _complete_through(config, location_id: str, today: date, now: datetime) -> date | None:
+def _complete_through(entries: list[sales_ledger.Entry]) -> date | None:
     """The last day of the unbroken run of pulled days from the first one pulled in the last
     two weeks (a hole holds it back: the days after it are not complete *through*)."""
-    entries = sales_ledger.entries(
-        config.organization,
-        config.provider,
-        location_id,
-        today - timedelta(days=LOOKBACK_DAYS),
-        today - timedelta(days=1),
-        now=now,
-    )
     done = None
     for entry in entries:
         if entry.state in PULLED:

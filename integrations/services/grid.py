@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from integrations.jobs import schedules
@@ -33,13 +34,18 @@ class Card:
     state: str
     config: IntegrationConfig | None = None
     missing_settings: list[str] = field(default_factory=list)
-    running_job: SyncJob | None = None
+    # The connection's active top-level jobs, oldest first (the drawer's actions pick theirs).
+    active_jobs: list[SyncJob] = field(default_factory=list)
     # Schedules on, each run on time and none failed: what Sous shows is as fresh as planned.
     up_to_date: bool = False
     # Open alerts of this connection (sous.notifications), oldest first.
     alerts: list[Alert] = field(default_factory=list)
     # How current each data type is ("Sales complete through yesterday").
     freshness: list[freshness.Freshness] = field(default_factory=list)
+
+    @property
+    def running_job(self) -> SyncJob | None:
+        return self.active_jobs[0] if self.active_jobs else None
 
     @property
     def version(self) -> str:
@@ -63,23 +69,21 @@ def card(
     config: IntegrationConfig | None = None,
     lookup: bool = True,
     open_alerts: list[Alert] | None = None,
+    active_jobs: list[SyncJob] | None = None,
 ) -> Card:
     provider = apps.provider(key)
     if lookup and config is None:
         config = IntegrationConfig.objects.filter(organization=org, provider=key).first()
+        if config is not None:
+            config.organization = org
     if config is not None:
         state = CardState.ERROR if config.in_error else CardState.CONNECTED
     elif not provider.credentials.configured:
         state = CardState.NOT_CONFIGURED
     else:
         state = CardState.NOT_CONNECTED
-    running = None
-    if config is not None:
-        running = (
-            SyncJob.objects.filter(config=config, parent__isnull=True, status__in=SyncJob.ACTIVE)
-            .order_by("created_at")
-            .first()
-        )
+    if config is not None and active_jobs is None:
+        active_jobs = list(_active(SyncJob.objects.filter(config=config)))
     if config is not None and open_alerts is None:
         open_alerts = alerts.open_for(org, key)
     return Card(
@@ -93,8 +97,12 @@ def card(
         state=state,
         config=config,
         missing_settings=apps.missing_settings(key) if state == CardState.NOT_CONFIGURED else [],
-        running_job=running,
+        active_jobs=active_jobs or [],
     )
+
+
+def _active(jobs):
+    return jobs.filter(parent__isnull=True, status__in=SyncJob.ACTIVE).order_by("created_at")
 
 
 def _up_to_date(config: IntegrationConfig) -> bool:
@@ -102,11 +110,7 @@ def _up_to_date(config: IntegrationConfig) -> bool:
     its last run did not fail (background checks, like missed notifications, are not data)."""
     provider = apps.provider(config.provider)
     manual = [action.key for action in provider.actions if action.manual]
-    planned = list(
-        Schedule.objects.filter(config=config, enabled=True, action__in=manual).select_related(
-            "last_job"
-        )
-    )
+    planned = [s for s in schedules.of(config) if s.enabled and s.action in manual]
     late = timezone.now() - schedules.OVERDUE
     return bool(planned) and all(
         f"{config.provider}.{s.action}" in config.last_synced
@@ -123,12 +127,30 @@ def stylesheets() -> list[str]:
 
 
 def cards(org) -> list[Card]:
-    configs = {c.provider: c for c in IntegrationConfig.objects.filter(organization=org)}
+    """Every card in a fixed number of queries, however many connections and jobs."""
+    configs = {
+        c.provider: c
+        for c in IntegrationConfig.objects.filter(organization=org).prefetch_related(
+            Prefetch("schedules", queryset=Schedule.objects.select_related("last_job"))
+        )
+    }
+    for config in configs.values():
+        config.organization = org
     by_source: dict[str, list[Alert]] = {}
     for alert in alerts.open_for(org):
         by_source.setdefault(alert.source, []).append(alert)
+    jobs: dict[int, list[SyncJob]] = {}
+    for job in _active(SyncJob.objects.filter(organization=org, config__isnull=False)):
+        jobs.setdefault(job.config_id, []).append(job)
     result = [
-        card(org, key, config=configs.get(key), lookup=False, open_alerts=by_source.get(key, []))
+        card(
+            org,
+            key,
+            config=configs.get(key),
+            lookup=False,
+            open_alerts=by_source.get(key, []),
+            active_jobs=jobs.get(configs[key].pk, []) if key in configs else [],
+        )
         for key in registry.provider_keys()
     ]
     result += [

@@ -1,22 +1,70 @@
-"""How much a source has imported, for the disconnect dialog's "what stays" list.
+"""How much a source has imported into an organisation: the drawer's catalog figures and the
+disconnect dialog's "what stays" list.
 
-Each receiving domain (catalog, sales, documents) registers a counter in its AppConfig.ready:
-a label and a callable(org, source) -> int. The integrations app never imports their models.
+The figures are kept, not counted: each importer adjusts them (ImportedCount) in the
+transaction that writes the rows, so opening a drawer reads one small table however many
+orders a merchant has, a rolled-back page takes its figures with it, and a rerun that writes
+nothing changes nothing. The adjustment is the transaction's last statement: it locks the
+counter's row, which concurrent chunk workers share, for as short a time as possible.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
 
-COUNTERS: list[tuple[str, Callable]] = []
+from integrations.models import ImportedCount
+
+# The figures, in the order they are listed (a label is also the figure's words).
+LABELS = ("menu items", "categories", "modifier lists", "orders", "documents")
 
 
-def register(label: str, counter: Callable) -> None:
-    if all(existing != label for existing, _ in COUNTERS):
-        COUNTERS.append((label, counter))
+def _upsert(organization, source: str, label: str, n: int, *, add: bool) -> None:
+    """One statement: make the row, or add `n` to it (`add`) or set it to `n`. The increment
+    happens in the database, under the row's lock, so concurrent importers never lose one."""
+    table = connection.ops.quote_name(ImportedCount._meta.db_table)
+    count = connection.ops.quote_name("count")
+    new = f"{table}.{count} + excluded.{count}" if add else f"excluded.{count}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (organization_id, source, label, {count}, updated_at) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s, %s) "
+            "ON CONFLICT (organization_id, source, label) "
+            f"DO UPDATE SET {count} = {new}, updated_at = excluded.updated_at",
+            [organization.pk, source, label, n, timezone.now()],
+        )
 
 
-def counts(org, source: str) -> list[tuple[str, int]]:
-    """[(label, count)] for what this source imported into `org`; zero counts are left out."""
-    found = ((label, counter(org, source)) for label, counter in COUNTERS)
-    return [(label, n) for label, n in found if n]
+def add(organization, source: str, label: str, n: int) -> None:
+    """`n` more records of `label` (newly inserted ones); nothing to do for none."""
+    if n:
+        _upsert(organization, source, label, n, add=True)
+
+
+def recount(organization, source: str, figures: dict[str, QuerySet]) -> None:
+    """Set each figure to what its rows count now (small tables: the catalog).
+
+    The row is locked first and counted after: under READ COMMITTED the count then sees what
+    a concurrent importer that held the lock committed, so the last one to count is exact.
+    Labels are taken in one order, so two importers never wait on each other's locks.
+    """
+    for label in sorted(figures, key=_position):
+        _upsert(organization, source, label, 0, add=True)
+        n = figures[label].count()
+        ImportedCount.objects.filter(organization=organization, source=source, label=label).update(
+            count=n, updated_at=timezone.now()
+        )
+
+
+def counts(organization, source: str) -> list[tuple[str, int]]:
+    """[(label, count)] for what this source imported into `organization`, in LABELS order;
+    zero counts are left out. One query."""
+    found = ImportedCount.objects.filter(
+        organization=organization, source=source, count__gt=0
+    ).values_list("label", "count")
+    return sorted(found, key=lambda pair: _position(pair[0]))
+
+
+def _position(label: str) -> int:
+    return LABELS.index(label) if label in LABELS else len(LABELS)

@@ -145,15 +145,14 @@ def calendars(config: IntegrationConfig, action: Action, *, now=None) -> list[Lo
     """Per synced location, its last 13 weeks (Monday first), today's week last."""
     now = now or timezone.now()
     result = []
-    for location_id, today in locations(config, action, now).items():
-        first = today - timedelta(days=today.weekday(), weeks=CALENDAR_WEEKS - 1)
+    spans = {
+        location_id: (today - timedelta(days=today.weekday(), weeks=CALENDAR_WEEKS - 1), today)
+        for location_id, today in locations(config, action, now).items()
+    }
+    entries = ledger.entries_of(config.organization, config.provider, spans, now=now)
+    for location_id, (_, today) in spans.items():
         name = name_of(config, location_id)
-        days = [
-            Day(entry, name)
-            for entry in ledger.entries(
-                config.organization, config.provider, location_id, first, today, now=now
-            )
-        ]
+        days = [Day(entry, name) for entry in entries[location_id]]
         weeks = [days[i : i + 7] for i in range(0, len(days), 7)]
         weeks[-1] = weeks[-1] + [None] * (7 - len(weeks[-1]))
         result.append(LocationCalendar(location_id, name, today, weeks))

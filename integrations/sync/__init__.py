@@ -34,6 +34,8 @@ IMPORTERS: dict[str, str] = {
     "BusinessDaysRead": "integrations.sync.ledger.import_days_read",
     # providers/records/locations.py
     "LocationRecord": "integrations.sync.locations.import_locations",
+    # providers/records/lookups.py
+    "LookupData": "integrations.sync.lookups.import_lookups",
     # providers/records/notifications.py
     "MissedNotification": "integrations.webhooks.process.import_missed",
 }

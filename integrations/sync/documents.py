@@ -23,6 +23,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
+from integrations.services import imported
 from providers.records.documents import (
     ContentTooLarge,
     ContentUnavailable,
@@ -209,6 +210,8 @@ def import_files(organization, source: str, records: list[DocumentFile]) -> Coun
         Document.objects.bulk_create(created)
         Document.objects.bulk_update(changed, UPDATED_FIELDS)
         Document.objects.bulk_update(marked, ["last_scan"])
+        # Every document found counts, removed ones too (their copy stays). Last statement.
+        imported.add(organization, source, "documents", len(created))
     counts.totals = Tally(
         documents_new=counts.created,
         documents_changed=counts.updated,

@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
+from integrations.services import imported
 from providers.records.sales import OrderRecord
 from providers.records.tally import Tally
 from sous.sales import ledger
@@ -174,6 +175,8 @@ def import_orders(organization, source: str, records: list[OrderRecord]) -> Coun
             # The completeness ledger's figures are what the stored orders add up to.
             touched = {(chosen[e].location_id, chosen[e].business_date) for _, e, _ in written}
             ledger.refresh(organization, source, touched)
+        # Last: the counter's row is shared by concurrent chunk workers.
+        imported.add(organization, source, "orders", counts.created)
         if order_ids:
             transaction.on_commit(
                 lambda: orders_imported.send(

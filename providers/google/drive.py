@@ -29,7 +29,7 @@ import enum
 import logging
 import mimetypes
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -44,6 +44,7 @@ from providers.records.documents import (
     DocumentRemoved,
     DocumentScanFinished,
 )
+from providers.records.lookups import LookupData
 
 from . import schemas
 from .client import GoogleClient
@@ -110,6 +111,31 @@ def watched_folders(settings: dict) -> dict[str, str]:
         kind: folders[kind]["id"]
         for kind in KINDS
         if isinstance(folders.get(kind), dict) and folders[kind].get("id")
+    }
+
+
+def unavailable(folder: schemas.DriveFile | None) -> str:
+    """Why a watched folder (None: Drive refused to show it) cannot be scanned, in words for
+    staff; "" when it can."""
+    if folder is None:
+        return "deleted or no longer shared"
+    if folder.trashed or not folder.is_folder:
+        return "in the Drive trash"
+    return ""
+
+
+def watched_lookup(roots: Iterable[Root]) -> dict:
+    """The watched folders as the drawer's cached `watched` lookup keeps them:
+    {"folders": {id: {"available": True, "path": ...} or {"available": False, "reason": ...}}}."""
+    return {
+        "folders": {
+            root.id: (
+                {"available": False, "reason": root.reason or unavailable(None)}
+                if root.missing
+                else {"available": True, "path": root.path}
+            )
+            for root in roots
+        }
     }
 
 
@@ -277,6 +303,7 @@ class Root(msgspec.Struct, forbid_unknown_fields=True):
     path: str = ""  # "My Drive / Kitchen / Recipes"
     ancestors: list[str] = []  # the folders above it, top first
     missing: bool = True  # trashed, deleted or no longer readable
+    reason: str = ""  # why it is missing, for staff (`unavailable()`)
 
 
 class Folder(msgspec.Struct, array_like=True, forbid_unknown_fields=True):
@@ -334,6 +361,7 @@ class DriveScan:
         # Changed as the scan goes; each page carries a copy.
         self.state: ScanCheckpoint = copy.deepcopy(request.checkpoint)
         self.paths = FolderPaths(client)
+        self.account_id = request.account_id
 
     # -- driving
 
@@ -347,12 +375,15 @@ class DriveScan:
             yield from self._changes(state)
         yield from self._crawl(state)
         state.phase = Phase.DONE
-        unavailable = tuple(kind for kind, root in state.roots.items() if root.missing)
+        gone = tuple(kind for kind, root in state.roots.items() if root.missing)
         cursor = ScanCursor(
             token=state.token, watch=state.watch, roots=state.roots, folders=state.folders
         )
+        # The scan resolved each watched folder afresh (a full crawl) or after a change that
+        # touched it (renamed, moved, trashed): what the drawer shows of them now.
+        watched = LookupData("watched", watched_lookup(state.roots.values()), self.account_id)
         yield Page(
-            records=[DocumentScanFinished(scan=state.scan, unavailable=unavailable)],
+            records=[DocumentScanFinished(scan=state.scan, unavailable=gone), watched],
             checkpoint=copy.deepcopy(state),
             progress=self._progress(state),
             cursor=msgspec.to_builtins(cursor),
@@ -403,8 +434,9 @@ class DriveScan:
             if not refused(exc):
                 raise
             folder = None
-        if folder is None or folder.trashed or not folder.is_folder:
-            root.missing = True
+        reason = unavailable(folder)
+        if reason:
+            root.missing, root.reason = True, reason
             log.info("google.scan.folder_unavailable", extra={"kind": kind})
             return False
         chain = self.paths.chain(folder)

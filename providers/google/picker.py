@@ -9,7 +9,7 @@ Each folder on offer carries a signed `choice` (id, name, path, drive) that
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from django.core import signing
 
@@ -18,7 +18,17 @@ from providers.errors import ApiError
 
 from . import schemas
 from .client import GoogleClient
-from .drive import FOLDER, KINDS, FolderPaths, quoted, refused
+from .drive import (
+    FOLDER,
+    KINDS,
+    FolderPaths,
+    Root,
+    quoted,
+    refused,
+    unavailable,
+    watched_folders,
+    watched_lookup,
+)
 
 BROWSE_PAGE = 50
 SEARCH_PAGE = 20
@@ -118,23 +128,37 @@ def folders(client: GoogleClient, params: Mapping[str, str], account_id: str) ->
     return data
 
 
-def watched(client: GoogleClient, params: Mapping[str, str]) -> dict:
-    """Is each watched folder still there? {"status": {kind: {available, path, reason}}}."""
+def watched(client: GoogleClient, folder_ids: Iterable[str]) -> dict:
+    """Is each watched folder still there, and where is it now? The `watched` lookup's data
+    (drive.watched_lookup), as a scan would leave it."""
     paths = FolderPaths(client)
-    status = {}
-    for kind in KINDS:
-        folder_id = params.get(kind, "").strip()
-        if not folder_id:
-            continue
+    roots = []
+    for folder_id in folder_ids:
         try:
             folder = paths.folder(folder_id)
         except ApiError as exc:
             if not refused(exc):
                 raise
-            status[kind] = {"available": False, "reason": "deleted or no longer shared"}
-            continue
-        if folder.trashed or not folder.is_folder:
-            status[kind] = {"available": False, "reason": "in the Drive trash"}
-        else:
-            status[kind] = {"available": True, "path": paths.path(folder)}
+            folder = None
+        reason = unavailable(folder)
+        path = "" if reason else paths.path(folder)
+        roots.append(Root(id=folder_id, path=path, missing=bool(reason), reason=reason))
+    return watched_lookup(roots)
+
+
+def covers(data: dict, settings: dict) -> bool:
+    """Whether kept `watched` data knows every folder now watched."""
+    known = (data or {}).get("folders") or {}
+    return all(folder_id in known for folder_id in watched_folders(settings).values())
+
+
+def show_watched(data: dict, params: Mapping[str, str]) -> dict:
+    """{"status": {kind: {available, path, reason}}} for the folders in `params` ({kind: id},
+    the saved ones), from kept `data`; a folder it does not know is left out."""
+    known = (data or {}).get("folders") or {}
+    status = {}
+    for kind in KINDS:
+        folder_id = params.get(kind, "").strip()
+        if folder_id in known:
+            status[kind] = known[folder_id]
     return {"status": status}

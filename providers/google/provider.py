@@ -60,8 +60,10 @@ class GoogleProvider(Provider):
     uses_pkce = True
     docs_url = "https://developers.google.com/identity/protocols/oauth2/web-server"
     actions = (ScanDrive(),)
-    # The drawer's folder picker and the watched folders' availability check.
+    # The drawer's folder picker (browsed live) and the watched folders' availability and
+    # paths (kept; refreshed by scans, which follow Drive's changes to those folders).
     lookups = ("folders", "watched")
+    cached_lookups = ("watched",)
 
     def url(self, name: str) -> str:
         if self.credentials.environment == "local":
@@ -144,9 +146,28 @@ class GoogleProvider(Provider):
     ) -> dict:
         if name == "folders":
             return picker.folders(self.client(access_token), params, account_id)
-        if name == "watched":
-            return picker.watched(self.client(access_token), params)
         raise KeyError(name)
+
+    def fetch_lookup(self, name: str, access_token: str, *, settings: dict) -> dict:
+        if name != "watched":
+            raise KeyError(name)
+        return picker.watched(self.client(access_token), watched_folders(settings).values())
+
+    def lookup_covers(self, name: str, data: dict, *, settings: dict) -> bool:
+        return name != "watched" or picker.covers(data, settings)
+
+    def show_lookup(
+        self,
+        name: str,
+        data: dict,
+        params: Mapping[str, str],
+        *,
+        account_id: str,
+        now: datetime,
+    ) -> dict:
+        if name != "watched":
+            raise KeyError(name)
+        return picker.show_watched(data, params)
 
     def clean_settings(self, data: Mapping[str, str], current: dict, *, account_id: str) -> dict:
         """Set or clear the Recipes or Invoices folder: {"folders": {kind: {id, name, path,

@@ -2,5 +2,6 @@
 
 `python -m providers.sandbox` serves it. Each provider's half lives beside its adapter
 (`providers/<key>/sandbox/`); this package only composes the halves, applies the realism knobs
-(latency, injected 429/5xx) and serves the control API under `/_sandbox/`.
+(latency, injected 429/5xx), serves the control API under `/_sandbox/` and, with `--state-dir`,
+keeps the halves' state across restarts (persistence.py).
 """

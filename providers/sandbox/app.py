@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -11,6 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
 from .core import SandboxContext, SandboxHalf
+from .persistence import SaveAfterChange, StateFile
 
 # key -> module exposing add_arguments(parser) and build(ctx) -> SandboxHalf
 HALVES = {
@@ -57,10 +59,23 @@ class FaultMiddleware:
         return await response(scope, receive, send)
 
 
+def _saving_at_shutdown(saved: StateFile | None):
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        if saved is not None:  # what changed outside a request (push message numbers, ...)
+            saved.save()
+
+    return lifespan
+
+
 def build_app(ctx: SandboxContext) -> Starlette:
     halves: dict[str, SandboxHalf] = {
         key: module.build(ctx) for key, module in half_modules().items()
     }
+    saved = StateFile(ctx.state_dir, ctx.seed, halves) if ctx.state_dir else None
+    if saved is not None:
+        saved.load()
 
     async def knobs(request: Request) -> JSONResponse:
         if request.method == "POST":
@@ -87,6 +102,8 @@ def build_app(ctx: SandboxContext) -> Starlette:
         ctx.counters.reset()
         ctx.knobs.update(type(ctx.knobs)().as_dict())
         ctx.rng.seed(ctx.seed)
+        if saved is not None:
+            saved.wipe()
         return JSONResponse({"reset": True})
 
     async def health(request: Request) -> JSONResponse:
@@ -103,7 +120,9 @@ def build_app(ctx: SandboxContext) -> Starlette:
     for key, half in halves.items():
         routes.append(Mount(f"{CONTROL_PREFIX}/{key}", routes=half.control_routes))
         routes.append(Mount(f"/{key}", routes=half.routes))
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, lifespan=_saving_at_shutdown(saved))
+    if saved is not None:  # inside the fault injection: an injected 429 changed nothing
+        app.add_middleware(SaveAfterChange, state=saved, control_prefix=CONTROL_PREFIX)
     app.add_middleware(FaultMiddleware, ctx=ctx, halves=halves)
     app.state.halves = halves
     app.state.ctx = ctx

@@ -79,9 +79,17 @@ class SandboxContext:
     knobs: Knobs = field(default_factory=Knobs)
     counters: Counters = field(default_factory=Counters)
     rng: random.Random = field(default_factory=random.Random)
+    # Where grants, tokens and changes are kept across restarts (persistence.py); None: in
+    # memory only, as tests and benchmarks run it.
+    state_dir: str | None = None
 
     def half_url(self, key: str) -> str:
         return f"{self.base_url}/{key}"
+
+
+class IncompatibleState(ValueError):
+    """Saved state that cannot apply to this run (other sizes, other seed, other format). The
+    message says why, in words for the person starting the sandbox; it never holds a token."""
 
 
 class SandboxHalf(Protocol):
@@ -100,3 +108,16 @@ class SandboxHalf(Protocol):
 
     def fault_response(self, status: int, retry_after: int) -> Response:
         """An injected 429/500/503 in this provider's own error format."""
+
+    def changes_state(self, method: str, path: str, control: bool) -> bool:
+        """Whether a request may change what `snapshot()` returns; `path` is below the half's
+        mount (`/<key>`, or `/_sandbox/<key>` when `control`). Asked on every request when a
+        state dir is set, so it must be cheap; when unsure, True (a needless save only costs
+        time, a missed one loses a change)."""
+
+    def snapshot(self) -> dict:
+        """What differs from the seeded state, as JSON-ready data (taken under the half's lock)."""
+
+    def restore(self, saved: dict) -> None:
+        """Apply a `snapshot()` of an earlier run to the seeded state; `IncompatibleState` (or
+        any error) leaves the app to reset the half and start fresh."""

@@ -1,11 +1,17 @@
-"""Run the sandbox in a background thread over real HTTP, for tests and benchmarks."""
+"""Run the sandbox over real HTTP for tests and benchmarks: in a background thread, or in a
+process of its own that a test can stop and start again (`SandboxProcess`)."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import requests
 import uvicorn
@@ -55,7 +61,10 @@ def run_sandbox(argv: list[str] | None = None, timeout: float = 15.0):
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    args = parse_args([*(argv or []), "--port", str(port)])
+    argv = list(argv or [])
+    if not any(arg.startswith("--state-dir") for arg in argv):
+        argv += ["--state-dir", ""]  # in memory, whatever SANDBOX_STATE_DIR says
+    args = parse_args([*argv, "--port", str(port)])
     url = f"http://127.0.0.1:{port}"
     app = build_app(make_context(args, url))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
@@ -72,3 +81,53 @@ def run_sandbox(argv: list[str] | None = None, timeout: float = 15.0):
         server.should_exit = True
         thread.join(timeout)
         sock.close()
+
+
+class SandboxProcess:
+    """`python -m providers.sandbox` as `make run` starts it, on one port across restarts."""
+
+    def __init__(self, *args: str) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.args = args
+        self.process: subprocess.Popen | None = None
+        self.output = ""  # what the last run wrote to stdout and stderr, once stopped
+
+    def start(self, timeout: float = 30.0) -> SandboxProcess:
+        env = {k: v for k, v in os.environ.items() if k != "SANDBOX_STATE_DIR"}
+        self.process = subprocess.Popen(  # noqa: S603 (this interpreter, our own module)
+            [sys.executable, "-m", "providers.sandbox", "--port", str(self.port), *self.args],
+            cwd=Path(__file__).resolve().parents[2],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                requests.get(f"{self.url}/_sandbox/health", timeout=1).raise_for_status()
+                return self
+            except requests.RequestException:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop(signal.SIGKILL)
+                    raise RuntimeError(f"the sandbox did not start:\n{self.output}") from None
+                time.sleep(0.05)
+
+    def stop(self, how: signal.Signals = signal.SIGTERM, timeout: float = 30.0) -> int:
+        """Send `how` and wait for the process to end; its exit code."""
+        process, self.process = self.process, None
+        if process is None:  # not running
+            return 0
+        if process.poll() is None:
+            process.send_signal(how)
+        self.output, _ = process.communicate(timeout=timeout)
+        return process.returncode
+
+    def control(self, method: str, path: str, **kwargs):
+        url = f"{self.url}/_sandbox/{path.lstrip('/')}"
+        response = requests.request(method, url, timeout=10, **kwargs)
+        response.raise_for_status()
+        return response.json()

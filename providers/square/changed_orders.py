@@ -15,7 +15,7 @@ from providers.base import Action, Checkpoint, Page, Progress, SyncRequest
 from providers.records.tally import Tally
 
 from .client import MAX_ORDERS_PER_BATCH, SquareClient
-from .locations import location_records
+from .locations import listed_records
 from .sales import attribution_time, locations_with_settings, order_record
 
 # One job's ids at most: beyond, the next waiting job takes them (a burst still makes few jobs).
@@ -62,7 +62,7 @@ class ChangedOrdersAction(Action):
         }
         # An order may be the first Sous hears of its location (no location events subscribed):
         # the location is recorded as new with the first page, its orders wait until included.
-        found = location_records(listed)
+        found = listed_records(listed, request.account_id)
         while at.read < len(ids):
             batch = ids[at.read : at.read + MAX_ORDERS_PER_BATCH]
             records = [

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 
 from providers.base import Action, Page, Progress, SyncRequest
 from providers.records.locations import LocationRecord
+from providers.records.lookups import LookupData
 from providers.records.tally import Tally
 
 from . import schemas
@@ -33,6 +34,34 @@ def location_records(
             announced=loc.id in created,
         )
         for loc in listed
+    ]
+
+
+def lookup_data(listed: Iterable[schemas.Location]) -> dict:
+    """ListLocations' answer as the drawer's `locations` lookup keeps it (see
+    SquareProvider.show_lookup)."""
+    return {
+        "locations": [
+            {
+                "id": loc.id,
+                "name": loc.name,
+                "status": loc.status,
+                "timezone": loc.timezone,
+                "currency": loc.currency,
+            }
+            for loc in listed
+        ]
+    }
+
+
+def listed_records(
+    listed: list[schemas.Location], account_id: str, announced: Iterable[str] = ()
+) -> list:
+    """What a job that listed the locations saves: the records, and the drawer's lookup data
+    (so a sync or a location event refreshes the picker too)."""
+    return [
+        *location_records(listed, announced),
+        LookupData("locations", lookup_data(listed), account_id),
     ]
 
 
@@ -60,9 +89,10 @@ class LocationsAction(Action):
         return f"Locations refreshed: {count:,} location{'s' if count != 1 else ''}{new}"
 
     def pages(self, client: SquareClient, request: SyncRequest) -> Iterator[Page]:
-        records = location_records(client.locations(), request.params.get("created", ()))
+        listed = client.locations()
+        records = listed_records(listed, request.account_id, request.params.get("created", ()))
         yield Page(
             records=records,
             checkpoint=self.Checkpoint(),
-            progress=Progress(done=len(records), total=len(records), unit="locations"),
+            progress=Progress(done=len(listed), total=len(listed), unit="locations"),
         )

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
+
+import msgspec
 
 from providers import locations as choices
 from providers.base import Health, Identity, Notification, OAuthEndpoints, Provider
 from providers.http import BACKGROUND, INTERACTIVE, Profile
 
-from . import webhooks
+from . import schemas, webhooks
 from .catalog import CatalogAction
 from .changed_orders import ChangedOrdersAction
 from .client import SquareClient, SquareOAuth
-from .locations import LocationsAction
+from .locations import LocationsAction, lookup_data
 from .missed_events import MissedEventsAction
 from .sales import (
     SalesAction,
@@ -49,7 +51,7 @@ class SquareProvider(Provider):
         MissedEventsAction(),
         LocationsAction(),
     )
-    lookups = ("locations",)
+    lookups = cached_lookups = ("locations",)
 
     def base_url(self) -> str:
         env = self.credentials.environment
@@ -104,11 +106,23 @@ class SquareProvider(Provider):
     def sync_client(self, access_token: str) -> SquareClient:
         return self.client(access_token, BACKGROUND)
 
-    def lookup(
-        self, name: str, access_token: str, params: Mapping[str, str], *, account_id: str
+    def fetch_lookup(self, name: str, access_token: str, *, settings: dict) -> dict:
+        """`locations`: the merchant's locations as Square lists them (locations.lookup_data)."""
+        if name != "locations":
+            raise KeyError(name)
+        return lookup_data(self.client(access_token).locations())
+
+    def show_lookup(
+        self,
+        name: str,
+        data: dict,
+        params: Mapping[str, str],
+        *,
+        account_id: str,
+        now: datetime,
     ) -> dict:
-        """`locations`: the merchant's locations for the Sales picker, each with its time zone,
-        whether it is included, its cutoff and the exact local window "Sync Today" would read.
+        """`locations` for the Sales picker, each with its time zone, whether it is included,
+        its cutoff and the exact local window "Sync Today" would read at `now`.
 
         `params` carry the saved choices (`exclude`, `cutoff.<id>`, and `known` and `new`
         once the connection records its locations) so the windows shown are the ones a sync
@@ -128,8 +142,7 @@ class SquareProvider(Provider):
         }
         if getlist("known"):
             settings[choices.KNOWN] = dict.fromkeys(getlist("known"), {})
-        now = datetime.now(UTC)
-        listed = self.client(access_token).locations()
+        listed = msgspec.convert(data.get("locations", []), list[schemas.Location])
         rows, shown = [], []
         for location, included in locations_with_settings(listed, settings):
             try:

@@ -52,7 +52,7 @@ from .business_day import (
     parse_cutoff,
 )
 from .client import MAX_LOCATIONS_PER_SEARCH, SquareClient
-from .locations import location_records
+from .locations import listed_records
 from .prefetch import ahead
 from .schedule import NightlySales
 from .webhooks import ORDER_EVENTS, PAYMENT_EVENTS
@@ -540,7 +540,7 @@ class SalesAction(Action):
         pages = ahead(self._pages(at, ahead(self._fetch(client, at))))
         # What Square lists goes with the first page: a location met here for the first time
         # (webhooks off) is recorded as new, as its location.created event would have.
-        return _leading(location_records(listed), pages)
+        return _leading(listed_records(listed, request.account_id), pages)
 
     def make_plan(self, listed: list[schemas.Location], request: SyncRequest) -> Plan:
         """The job's plan over the locations Square lists now (names, zones) that it syncs."""

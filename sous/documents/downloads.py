@@ -44,7 +44,7 @@ def response(document: Document, request) -> FileResponse:
         content_type=document.content_type or FALLBACK_TYPE,
     )
     if isinstance(request, ASGIRequest):
-        # Under daphne Django would first read a synchronous file whole into memory; an
+        # Under ASGI Django would first read a synchronous file whole into memory; an
         # asynchronous iterator streams it. (The response still closes the file when done.)
         download.streaming_content = _chunks(handle)
     # Content from outside: a browser must never guess it is a page and run it.

@@ -7,13 +7,3 @@ class SalesConfig(AppConfig):
     name = "sous.sales"
     label = "sales"
     verbose_name = "Sales"
-
-    def ready(self) -> None:
-        from integrations.services import imported
-
-        from .models import Order
-
-        imported.register(
-            "orders",
-            lambda org, source: Order.objects.filter(organization=org, source=source).count(),
-        )

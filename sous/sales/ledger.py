@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, Q, Sum
 
 from .models import Order, SalesDay
 
@@ -266,17 +266,29 @@ def entries(
     organization, source: str, location_id: str, first: date, last: date, *, now: datetime
 ) -> list[Entry]:
     """Every business day from `first` to `last` at the location, never-pulled ones too."""
+    return entries_of(organization, source, {location_id: (first, last)}, now=now)[location_id]
+
+
+def entries_of(
+    organization, source: str, spans: dict[str, tuple[date, date]], *, now: datetime
+) -> dict[str, list[Entry]]:
+    """`entries` of several locations, each over its own days (`spans`: location id ->
+    (first, last)), in one query however many locations a restaurant group has."""
+    if not spans:
+        return {}
+    wanted = Q()
+    for location_id, (first, last) in spans.items():
+        wanted |= Q(location_external_id=location_id, business_date__range=(first, last))
     rows = {
-        row.business_date: row
-        for row in SalesDay.objects.filter(
-            organization=organization,
-            source=source,
-            location_external_id=location_id,
-            business_date__range=(first, last),
-        )
+        (row.location_external_id, row.business_date): row
+        for row in SalesDay.objects.filter(wanted, organization=organization, source=source)
     }
-    days = (first + timedelta(days=n) for n in range((last - first).days + 1))
-    return [Entry(location_id, day, state(rows.get(day), now), rows.get(day)) for day in days]
+    result = {}
+    for location_id, (first, last) in spans.items():
+        days = (first + timedelta(days=n) for n in range((last - first).days + 1))
+        found = ((day, rows.get((location_id, day))) for day in days)
+        result[location_id] = [Entry(location_id, day, state(row, now), row) for day, row in found]
+    return result
 
 
 def orders_per_day(

@@ -103,7 +103,7 @@ def test_the_page_works_at_phone_width(logged_in, shot):
 def test_sous_opened_at_127_0_0_1_moves_to_the_public_origin_and_connect_works(
     page, live_app, sandbox, owner, settings, shot
 ):
-    """daphne prints 127.0.0.1; the public origin (and so the OAuth redirect URI) says
+    """uvicorn prints 127.0.0.1; the public origin (and so the OAuth redirect URI) says
     localhost. The session must be made where the popup comes back."""
     public = f"http://localhost:{live_app.port}"
     settings.PUBLIC_BASE_URL = public

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from integrations.models import IntegrationConfig, SyncJob
 from integrations.services import disconnect
+from integrations.services import imported as imported_figures
 from integrations.tasks import resume_orphaned_jobs
 from sous.catalog.models import Item
 from sous.sales.models import Order, OrderLineItem
@@ -94,6 +95,8 @@ def test_a_range_runs_as_parallel_monthly_chunks_with_one_progress(
     assert job.progress_message == f"2 of 2 months · {total:,} orders"
     assert job.counts["created"] == total
     assert job.summary == f"Sales synced: {total:,} orders ({total:,} new, 0 changed)"
+    # Both chunks added to the one kept figure at once: neither addition was lost.
+    assert dict(imported_figures.counts(org, "square"))["orders"] == total
     square_config.refresh_from_db()
     assert square_config.last_synced.get("square.sales")
     assert "square.sales" not in square_config.cursors  # only Sync Today moves the cursor

@@ -3,14 +3,19 @@ and manage.py, each with only the environment a test gives it (a developer's .en
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import dataclasses
+import functools
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,29 +75,58 @@ def _accepts(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+@functools.cache
+def collected_static() -> Path:
+    """A STATIC_ROOT filled by the Procfile's release step (collectstatic, DEBUG off), once per
+    test run: production's pages name their static files by hashes it records."""
+    root = Path(tempfile.mkdtemp(prefix="sous-static-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    result = manage("collectstatic", "--noinput", env=environment(STATIC_ROOT=str(root)), cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return root
+
+
 @contextlib.contextmanager
 def web_process(env: dict[str, str]) -> Iterator[str]:
     """The Procfile's web line run by a shell, as a platform runs it; yields its base URL."""
+    with web_server(env) as server:
+        yield server.url
+
+
+@dataclasses.dataclass
+class WebServer:
+    url: str
+    # The shell running the line leads a session of its own: every process of the server has
+    # this pid as its session id.
+    session: int
+    output: str = ""  # what the server wrote, once it has stopped
+
+
+@contextlib.contextmanager
+def web_server(env: dict[str, str]) -> Iterator[WebServer]:
+    """web_process, yielding more of the server. Static files are collected first (the
+    Procfile's release step), unless `env` names its own STATIC_ROOT."""
     port = free_port()
-    server = subprocess.Popen(
+    process = subprocess.Popen(
         ["sh", "-c", web_line()],
         cwd=ROOT,
-        env={**env, "PORT": str(port)},
+        env={"STATIC_ROOT": str(collected_static()), **env, "PORT": str(port)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
     )
+    server = WebServer(f"http://127.0.0.1:{port}", process.pid)
     try:
         wait_for(
-            lambda: _accepts(port) or server.poll() is not None,
+            lambda: _accepts(port) or process.poll() is not None,
             timeout=60,
-            message="daphne did not start",
+            message="the web process did not start",
         )
-        assert server.poll() is None, server.communicate()[0]
-        yield f"http://127.0.0.1:{port}"
+        assert process.poll() is None, process.communicate()[0]
+        yield server
     finally:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGTERM)
-        output, _ = server.communicate(timeout=30)
-    assert "Traceback" not in output, output
+            os.killpg(process.pid, signal.SIGTERM)
+        server.output, _ = process.communicate(timeout=30)
+    assert "Traceback" not in server.output, server.output

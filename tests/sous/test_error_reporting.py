@@ -7,6 +7,7 @@ import gzip
 import json
 from urllib.parse import urlsplit
 
+import brotli
 import pytest
 import responses
 from django.db import connection
@@ -30,10 +31,13 @@ def sentry_server():
     server.close()
 
 
+# The SDK compresses with brotli when it is installed (whitenoise's brotli is), else gzip.
+DECOMPRESS = {"br": brotli.decompress, "gzip": gzip.decompress}
+
+
 def envelopes(server: Receiver) -> list[bytes]:
     return [
-        gzip.decompress(r.body) if r.headers.get("content-encoding") == "gzip" else r.body
-        for r in server.received
+        DECOMPRESS.get(r.headers.get("content-encoding"), bytes)(r.body) for r in server.received
     ]
 
 

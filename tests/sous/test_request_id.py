@@ -1,5 +1,5 @@
 """Each request's id: kept from a sane X-Request-ID or made, on every log line of the request
-and in the response, over sync (WSGI) and async (ASGI, as daphne serves) paths and websockets."""
+and in the response, over sync (WSGI) and async (ASGI, as uvicorn serves) paths and websockets."""
 
 import json
 import logging

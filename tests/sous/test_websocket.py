@@ -2,12 +2,6 @@
 
 import asyncio
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import websockets
@@ -20,9 +14,8 @@ from django.contrib.sessions.backends.db import SessionStore
 
 from integrations.consumers import org_group
 from sous.asgi import application
-from tests.conftest import database_url, free_port, wait_for
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import database_url
+from tests.sous.procfile import environment, web_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -97,51 +90,20 @@ def test_a_member_receives_their_organisations_events_and_no_others(owner, outsi
 IDLE_SECONDS = 35
 
 
-def _daphne(port: int) -> subprocess.Popen:
-    """daphne serving sous.asgi as `make run` does, on the test database and Redis."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "PYTHONPATH": str(ROOT),
-        "LOG_LEVEL": "INFO",
-    }
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "sous.asgi:application",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-
-
-def _accepts(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def test_an_idle_socket_on_daphne_stays_open_and_still_delivers(owner, org):
+def test_an_idle_socket_on_the_web_process_stays_open_and_still_delivers(owner, org):
     cookie = session_cookie_for(owner).decode()
-    port = free_port()
-    server = _daphne(port)
-    try:
-        wait_for(lambda: _accepts(port), timeout=30, message="daphne did not start")
+    env = environment(
+        DATABASE_URL=database_url(),
+        REDIS_URL=settings.REDIS_URL,
+        SECRET_KEY=settings.SECRET_KEY,  # the session above is signed with it
+        WEB_CONCURRENCY="1",
+    )
+    with web_server(env) as server:
 
         async def run():
             async with websockets.connect(
-                f"ws://127.0.0.1:{port}/ws/integrations/",
-                additional_headers={"Cookie": cookie, "Origin": f"http://127.0.0.1:{port}"},
+                f"{server.url.replace('http', 'ws', 1)}/ws/integrations/",
+                additional_headers={"Cookie": cookie, "Origin": server.url},
             ) as socket_:
                 # Nothing is published: the wait ends by our deadline, not by a closed socket.
                 with pytest.raises(TimeoutError):
@@ -152,12 +114,9 @@ def test_an_idle_socket_on_daphne_stays_open_and_still_delivers(owner, org):
                 return json.loads(await asyncio.wait_for(socket_.recv(), 10))
 
         assert asyncio.run(run()) == {"kind": "late"}
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        output, _ = server.communicate(timeout=30)
-    assert "Traceback" not in output, output
-    assert "Exception inside application" not in output, output
-    assert " ERROR " not in output, output
+    records = [json.loads(line) for line in server.output.splitlines()]
+    assert [r for r in records if r["level"] in ("ERROR", "CRITICAL")] == [], server.output
+    assert "Exception inside application" not in server.output, server.output
 
 
 def test_an_owner_held_at_two_factor_setup_gets_no_live_events(owner, org):

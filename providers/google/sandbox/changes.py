@@ -43,6 +43,29 @@ class ChangeLog:
         if changes:
             self.on_change({account for account, *_ in changes})
 
+    def saved(self) -> dict:
+        """Every account's feed, for keeping across a restart (durable.py)."""
+        return {
+            "last": self.last,
+            "logs": {
+                account: [
+                    [e.seq, e.file_id, e.time.isoformat(), e.removed, e.drive_id]
+                    for e in log.values()
+                ]
+                for account, log in self._logs.items()
+            },
+        }
+
+    def apply_saved(self, saved: dict) -> None:
+        self.last = int(saved["last"])
+        self._logs = {
+            account: OrderedDict(
+                (file_id, ChangeEntry(seq, file_id, datetime.fromisoformat(at), removed, drive))
+                for seq, file_id, at, removed, drive in entries
+            )
+            for account, entries in saved["logs"].items()
+        }
+
     def since(self, account: str, token: int) -> list[ChangeEntry]:
         """Every entry at or after `token`, oldest first."""
         log = self._logs.get(account)

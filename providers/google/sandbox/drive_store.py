@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from . import ids
 from .changes import ChangeLog
 from .content import ContentSpec
-from .model import FOLDER, Account, Node, SharedDrive
+from .model import FOLDER, Account, Node, SharedDrive, node_from, node_record
 from .tree import World
 
 
@@ -39,9 +39,13 @@ class DriveStore:
         # big Drive does not filter and sort everything again for every page.
         self.listings: dict[tuple, list[str]] = {}
         self._next_seq = 0
+        self._rng_seed = rng_seed
         self._rng = random.Random(f"google-sandbox-runtime:{rng_seed}")
         for node in world.nodes:
             self._insert(node)
+        # What differs from the seeded world, so a restart keeps only that (durable.py).
+        self.touched: set[str] = set()  # nodes changed, added or deleted
+        self.reshaped: set[str] = set()  # folders whose children changed
 
     # --- lookups ---------------------------------------------------------------------------
 
@@ -168,6 +172,7 @@ class DriveStore:
             last_modifier=account.sub,
         )
         self._mutate([node], lambda: self._insert(node))
+        self.reshaped.add(parent.id)
         return node
 
     def modify(
@@ -221,6 +226,7 @@ class DriveStore:
                 moved.drive_id, moved.owner = parent.drive_id, owner
             self._touch(node)
 
+        self.reshaped.update((node.parent, parent.id))  # before: apply() changes node.parent
         self._mutate(affected, apply)
         return node
 
@@ -233,6 +239,7 @@ class DriveStore:
                 self.nodes.pop(gone.id, None)
                 self.children.pop(gone.id, None)
 
+        self.reshaped.add(node.parent)
         self._mutate(doomed, apply)
 
     def unshare(self, node: Node, account: Account) -> None:
@@ -244,6 +251,41 @@ class DriveStore:
 
     def new_seed(self) -> int:
         return self._rng.getrandbits(32)
+
+    # --- keeping across a restart (durable.py) -----------------------------------------------
+
+    def saved(self) -> dict:
+        """What differs from the seeded world: changed and new nodes, deleted ids, the child
+        order of reshaped folders, what was unshared, and the changes feed."""
+        kept = sorted((self.nodes[i] for i in self.touched if i in self.nodes), key=_seq)
+        return {
+            "nodes": [node_record(n) for n in kept],
+            "deleted": sorted(i for i in self.touched if i not in self.nodes),
+            "children": {
+                p: list(self.children[p]) for p in sorted(self.reshaped & self.children.keys())
+            },
+            "hidden": {sub: sorted(ids) for sub, ids in self.hidden.items()},
+            "next_seq": self._next_seq,
+            "changes": self.changes.saved(),
+        }
+
+    def apply_saved(self, saved: dict) -> None:
+        for node_id in saved["deleted"]:
+            self.nodes.pop(node_id, None)
+            self.children.pop(node_id, None)
+        for record in saved["nodes"]:
+            node = node_from(record)
+            self.nodes[node.id] = node
+        for parent, order in saved["children"].items():
+            self.children[parent] = dict.fromkeys(order)
+        self.hidden = {sub: set(hidden) for sub, hidden in saved["hidden"].items()}
+        self._next_seq = int(saved["next_seq"])
+        self.changes.apply_saved(saved["changes"])
+        self.touched = {r["id"] for r in saved["nodes"]} | set(saved["deleted"])
+        self.reshaped = set(saved["children"])
+        self.listings.clear()
+        # Not the run's first draws again: new files get ids and bytes of their own.
+        self._rng.seed(f"google-sandbox-runtime:{self._rng_seed}:{self.changes.last}")
 
     # --- internals -------------------------------------------------------------------------
 
@@ -268,6 +310,7 @@ class DriveStore:
     def _mutate(self, nodes: list[Node], apply: Callable[[], None]) -> None:
         before = {n.id: self._audience(n) for n in nodes}
         apply()
+        self.touched.update(before)
         self.listings.clear()
         now = self.now()
         records = []
@@ -280,3 +323,7 @@ class DriveStore:
 
     def _audience(self, node: Node) -> set[str]:
         return {sub for sub in self.accounts if self.can_see(sub, node)}
+
+
+def _seq(node: Node) -> int:
+    return node.seq

@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute
 
 from providers.sandbox.core import SandboxContext
 
+from . import durable
 from .config import GoogleConfig
 from .control import ControlApi
 from .drive import DriveApi
@@ -45,3 +46,12 @@ class GoogleHalf:
 
     def fault_response(self, status: int, retry_after: int) -> Response:
         return fault(status, retry_after)
+
+    def changes_state(self, method: str, path: str, control: bool) -> bool:
+        return durable.changes_state(method, path, control)
+
+    def snapshot(self) -> dict:
+        return durable.snapshot(self.state)
+
+    def restore(self, saved: dict) -> None:
+        durable.restore(self.state, saved)

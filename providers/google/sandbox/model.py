@@ -6,7 +6,8 @@ with one lock. Nothing here talks HTTP.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import base64
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from .content import ContentSpec
@@ -88,3 +89,41 @@ class Node:
     @property
     def is_blob(self) -> bool:
         return not self.is_folder and not self.is_editor_file
+
+
+def node_record(node: Node) -> dict:
+    """A node as JSON-ready data, for keeping across a restart (durable.py)."""
+    record = {f.name: getattr(node, f.name) for f in fields(Node)}
+    for name in ("created", "modified", "trashed_time"):
+        if record[name] is not None:
+            record[name] = record[name].isoformat()
+    spec = node.content
+    if spec is not None:
+        record["content"] = {
+            "kind": spec.kind,
+            "title": spec.title,
+            "lines": list(spec.lines),
+            "seed": spec.seed,
+            "size": spec.size,
+            "raw": None if spec.raw is None else base64.b64encode(spec.raw).decode(),
+        }
+    return record
+
+
+def node_from(record: dict) -> Node:
+    values = dict(record)
+    for name in ("created", "modified", "trashed_time"):
+        if values[name] is not None:
+            values[name] = datetime.fromisoformat(values[name])
+    content = values["content"]
+    if content is not None:
+        raw = content["raw"]
+        values["content"] = ContentSpec(
+            kind=content["kind"],
+            title=content["title"],
+            lines=tuple(content["lines"]),
+            seed=int(content["seed"]),
+            size=content["size"],
+            raw=None if raw is None else base64.b64decode(raw),
+        )
+    return Node(**values)

@@ -411,6 +411,7 @@ class CatalogStore:
         }
         self.deleted_nested: dict[str, dict] = {}
         self.latest_ms = max((obj["version"] for obj in seeded), default=0)
+        self.changed: set[str] = set()  # top-level ids added or edited since the seed
 
     # reading
 
@@ -474,6 +475,7 @@ class CatalogStore:
             self.parent[child["id"]] = obj["id"]
         self.objects[obj["id"]] = obj
         self.order.append(obj["id"])
+        self.changed.add(obj["id"])
         return obj
 
     def update(self, object_id: str, patch: dict, now: int) -> dict:
@@ -484,6 +486,7 @@ class CatalogStore:
             _merge(obj, patch)
             self._touch(obj, stamp)
             self.objects[object_id] = obj
+            self.changed.add(object_id)
             return obj
         parent_id = self.parent.get(object_id)
         if not parent_id or object_id in self.deleted_nested:
@@ -495,6 +498,7 @@ class CatalogStore:
                 _merge(child, patch)
                 self._touch(child, stamp)
                 self.objects[parent_id] = parent
+                self.changed.add(parent_id)
                 return child
         raise KeyError(object_id)
 
@@ -508,6 +512,7 @@ class CatalogStore:
                 child["is_deleted"] = True
                 self._touch(child, stamp)
             self.objects[object_id] = obj
+            self.changed.add(object_id)
             return obj
         parent_id = self.parent.get(object_id)
         if not parent_id or object_id in self.deleted_nested:
@@ -522,4 +527,26 @@ class CatalogStore:
         self._touch(child, stamp)
         self.objects[parent_id] = parent
         self.deleted_nested[object_id] = child
+        self.changed.add(parent_id)
         return child
+
+    # keeping across a restart (durable.py)
+
+    def saved(self) -> dict:
+        """The edits since the seed: changed and added objects, in catalog order."""
+        return {
+            "objects": [self.objects[i] for i in self.order if i in self.changed],
+            "deleted_nested": list(self.deleted_nested.values()),
+            "latest_ms": self.latest_ms,
+        }
+
+    def apply_saved(self, saved: dict) -> None:
+        for obj in saved["objects"]:
+            if obj["id"] not in self.objects:
+                self.order.append(obj["id"])
+            self.objects[obj["id"]] = obj
+            for child in nested_of(obj):
+                self.parent[child["id"]] = obj["id"]
+            self.changed.add(obj["id"])
+        self.deleted_nested.update((o["id"], o) for o in saved["deleted_nested"])
+        self.latest_ms = int(saved["latest_ms"])

@@ -26,7 +26,10 @@ Everything written here is an overlay on the seeded data and disappears on reset
                                             total with redraw_line_items: true)
     GET    /ground-truth?location_id=&start=&end=&field=&states=&ids=1&at=
     POST   /webhooks {"notification_url", "event_types"?, "signature_key"?, "name"?,
-                      "enabled"?, "api_version"?}   subscribe the app (default: every type)
+                      "enabled"?, "api_version"?}   subscribe the app (default: every type),
+                                            replacing its subscription to the same URL (so
+                                            `make run`, subscribing with a new key each run,
+                                            leaves one with a kept state)
     GET    /webhooks                        the app's subscriptions, disabled ones too
     GET    /webhooks/deliveries?event_id=&event_type=&subscription_id=   attempts, oldest first
     POST   /webhooks/flush {"timeout"?: 10} send held deliveries now; wait until none is queued
@@ -311,12 +314,21 @@ class SquareControl:
         spec["notification_url"] = body.get("notification_url")
         spec["event_types"] = body.get("event_types") or sorted(EVENT_TYPES)
         with self.state.lock:
+            subscriptions = self.state.subscriptions
             try:
-                created = self.state.subscriptions.create(
+                created = subscriptions.create(
                     client_id, {"subscription": spec}, PINNED_VERSION, now_ms(), key
                 )
             except SquareError as error:
                 raise ControlError(400, error.detail) from None
+            replaced = [
+                s.id
+                for s in subscriptions.by_id.values()
+                if (s.client_id, s.notification_url) == (client_id, created.notification_url)
+                and s.id != created.id
+            ]
+            for subscription_id in replaced:
+                subscriptions.delete(client_id, subscription_id)
         return JSONResponse({"subscription": created.body()}, status_code=201)
 
     async def deliveries(self, request: Request) -> Response:

@@ -124,6 +124,9 @@ class Event:
     event_id: str
     created_ms: int
     body: bytes
+    # Kept across a restart (durable.py). The payments the live clock publishes for seeded
+    # orders are not: like the orders, they follow from the seed.
+    durable: bool = True
 
 
 class EventLog:
@@ -131,7 +134,8 @@ class EventLog:
 
     def __init__(self) -> None:
         self.events: list[Event] = []
-        self._last_ms = 0
+        self.last_ms = 0
+        self.last_seq = 0  # never reused, even once pruned: cursors hold sequence numbers
 
     def record(
         self,
@@ -141,14 +145,25 @@ class EventLog:
         data: dict,
         now_ms: int,
         location_id: str | None = None,
+        durable: bool = True,
     ) -> Event:
-        created = max(now_ms, self._last_ms)  # a clock step back must not reorder the log
-        self._last_ms = created
+        created = max(now_ms, self.last_ms)  # a clock step back must not reorder the log
+        self.last_ms = created
         event_id = str(uuid.uuid4())
         in_body = location_id if kind.startswith("location.") else None
         body = orjson.dumps(envelope(merchant_id, kind, event_id, created, data, in_body))
-        seq = self.events[-1].seq + 1 if self.events else 1
-        event = Event(seq, client_id, merchant_id, location_id, kind, event_id, created, body)
+        self.last_seq += 1
+        event = Event(
+            self.last_seq,
+            client_id,
+            merchant_id,
+            location_id,
+            kind,
+            event_id,
+            created,
+            body,
+            durable,
+        )
         self.events.append(event)
         return event
 

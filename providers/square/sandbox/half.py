@@ -6,6 +6,7 @@ from starlette.responses import Response
 
 from providers.sandbox.core import Knobs
 
+from . import durable
 from .config import SquareConfig
 from .control import SquareControl
 from .errors import fault
@@ -38,6 +39,15 @@ class SquareHalf:
 
     def fault_response(self, status: int, retry_after: int) -> Response:
         return fault(status, retry_after)
+
+    def changes_state(self, method: str, path: str, control: bool) -> bool:
+        return durable.changes_state(method, path, control)
+
+    def snapshot(self) -> dict:
+        return durable.snapshot(self.state)
+
+    def restore(self, saved: dict) -> None:
+        durable.restore(self.state, saved)
 
     # --- in-process helpers for tests ----------------------------------------------------------
 

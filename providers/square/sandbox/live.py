@@ -67,7 +67,7 @@ class LiveClock:
                         if (loc.key, day * INDEX_LIMIT + index) in state.orders_by_serial:
                             continue  # changed through the control API, which published it
                         order = gen.build(loc, day, index, end_ms)
-                        state.publish_payment(None, order, merchant)
+                        state.publish_payment(None, order, merchant, durable=False)
 
     def _completed(
         self, gen: OrderGenerator, loc: Location, start_ms: int, end_ms: int

@@ -120,8 +120,7 @@ class SquareState:
         with self.lock:
             sizes = self.data.sizes.updated(values)
             before = {loc.id for m in self.data.merchants for loc in m.locations}
-            self._load(sizes)
-            self.oauth.merchant_ids = frozenset(m.id for m in self.data.merchants)
+            self.use_sizes(sizes)
             for merchant in self.data.merchants:  # more locations: the seller opened them now
                 for loc in merchant.locations:
                     if loc.id not in before:
@@ -132,6 +131,12 @@ class SquareState:
                             location_id=loc.id,
                         )
             return sizes
+
+    def use_sizes(self, sizes: Sizes) -> None:
+        """Other seeded data: the overlays on the old data go, grants and tokens stay."""
+        with self.lock:
+            self._load(sizes)
+            self.oauth.merchant_ids = frozenset(m.id for m in self.data.merchants)
 
     def oauth_now(self) -> float:
         return time.time() + self.clock_offset
@@ -356,6 +361,7 @@ class SquareState:
         *,
         location_id: str | None = None,
         clients: list[str] | None = None,
+        durable: bool = True,
     ) -> None:
         """Record the event for every app allowed to see it now (see events.py) and queue it
         for each of their subscriptions to its type."""
@@ -364,7 +370,7 @@ class SquareState:
                 clients = self.oauth.clients_with_grant(merchant_id, events.SCOPES[kind])
             for client_id in clients:
                 event = self.events.record(
-                    client_id, merchant_id, kind, data, now_ms(), location_id
+                    client_id, merchant_id, kind, data, now_ms(), location_id, durable
                 )
                 for subscription in self.subscriptions.matching(client_id, kind):
                     self.dispatcher.enqueue(event, subscription.id)
@@ -375,7 +381,9 @@ class SquareState:
         self.publish(loc.merchant_id, f"order.{kind}", data, location_id=loc.id)
         self.publish_payment(before, stored.order, self.merchant(loc.merchant_id))
 
-    def publish_payment(self, before: dict | None, after: dict, merchant: Merchant) -> None:
+    def publish_payment(
+        self, before: dict | None, after: dict, merchant: Merchant, durable: bool = True
+    ) -> None:
         """payment.created when an order gains its payment, then payment.updated once a card
         is captured (spec examples: APPROVED, then COMPLETED); payment.updated when a change
         alters the payment an order already had."""
@@ -387,14 +395,22 @@ class SquareState:
             card = "card_details" in payment
             first = events.approved(payment) if card else payment
             self.publish(
-                merchant.id, "payment.created", events.payment_data(first), location_id=where
+                merchant.id,
+                "payment.created",
+                events.payment_data(first),
+                location_id=where,
+                durable=durable,
             )
             if not card:
                 return
         elif payment == payment_from_order(before, merchant.business_name):
             return
         self.publish(
-            merchant.id, "payment.updated", events.payment_data(payment), location_id=where
+            merchant.id,
+            "payment.updated",
+            events.payment_data(payment),
+            location_id=where,
+            durable=durable,
         )
 
     def catalog_changed(self, store: CatalogStore) -> None:

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from urllib.parse import urlsplit
 
 from . import cursor as cursors
@@ -259,6 +259,23 @@ class Subscriptions:
         if offset + limit < len(mine):
             answer["cursor"] = cursors.encode({"o": offset + limit}, fingerprint)
         return answer
+
+    def saved(self) -> dict:
+        """For durable.py: every subscription, and the idempotency keys' answers."""
+        return {
+            "by_id": [asdict(s) for s in self.by_id.values()],
+            "replies": [[*key, value] for key, value in self._replies.items()],
+        }
+
+    def apply_saved(self, saved: dict) -> None:
+        self.by_id = {
+            s["id"]: Subscription(**{**s, "event_types": tuple(s["event_types"])})
+            for s in saved["by_id"]
+        }
+        self._replies = {
+            (client_id, operation, key): value
+            for client_id, operation, key, value in saved["replies"]
+        }
 
     def matching(self, client_id: str, kind: str) -> list[Subscription]:
         return [

@@ -17,6 +17,7 @@ from providers.google.client import GoogleClient
 from providers.google.drive import DriveScan, Phase, ScanCheckpoint
 from providers.http import BACKGROUND
 from providers.records.documents import DocumentFile, DocumentScanFinished
+from providers.records.lookups import LookupData
 
 
 def drive_client(google, access_token) -> GoogleClient:
@@ -202,3 +203,34 @@ def test_a_cursor_in_a_shape_this_release_cannot_read_means_a_full_crawl(google,
     unreadable = {**cursor, "folders": {"1abc": {"name": "Desserts"}}}
     first = next(DriveScan(client, request(settings, cursor=unreadable)).pages())
     assert first.checkpoint.phase is Phase.CRAWL and first.checkpoint.scan
+
+
+def watched_of(pages) -> dict:
+    """What the scan hands on for the drawer's kept `watched` lookup (on its last page)."""
+    (kept,) = [r for r in pages[-1].records if isinstance(r, LookupData)]
+    assert kept.name == "watched"
+    return kept.data["folders"]
+
+
+def test_each_scan_hands_on_the_watched_folders_as_drive_has_them_now(google, access_token):
+    client = drive_client(google, access_token)
+    recipes, invoices = google.find("Kitchen/Recipes"), google.find("Accounting/Invoices")
+    settings = settings_for(google, recipe="Kitchen/Recipes", invoice="Accounting/Invoices")
+    first = list(DriveScan(client, request(settings)).pages())
+    assert watched_of(first) == {
+        recipes["id"]: {"available": True, "path": "My Drive / Kitchen / Recipes"},
+        invoices["id"]: {"available": True, "path": "My Drive / Accounting / Invoices"},
+    }
+
+    # The folder above Recipes renamed, Invoices trashed: Drive's changes feed says so, and
+    # the next (incremental) scan looks at both folders afresh.
+    kitchen = google.find("Kitchen")
+    google.control("POST", f"files/{kitchen['id']}/modify", json={"name": "Back of house"})
+    google.control("POST", f"files/{invoices['id']}/trash")
+    following = list(DriveScan(client, request(settings, cursor=first[-1].cursor)).pages())
+
+    assert following[0].checkpoint.incremental
+    assert watched_of(following) == {
+        recipes["id"]: {"available": True, "path": "My Drive / Back of house / Recipes"},
+        invoices["id"]: {"available": False, "reason": "in the Drive trash"},
+    }

@@ -5,14 +5,16 @@ mocked)."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import pytest
 import responses
 from django.http import QueryDict
 
-from providers.base import AppCredentials, JobRequest, SyncRequest
+from providers.base import AppCredentials, InvalidParams, JobRequest, SyncRequest
 from providers.http import BACKGROUND
 from providers.records.locations import LocationRecord
+from providers.records.lookups import LookupData
 from providers.records.sales import OrderRecord
 from providers.square import webhooks
 from providers.square.changed_orders import ChangedOrdersAction, ChangedOrdersCheckpoint
@@ -101,7 +103,7 @@ def test_the_refresh_lists_the_locations_as_records():
 
     (page,) = LocationsAction().pages(_client(), request)
 
-    assert page.records == [
+    assert [r for r in page.records if isinstance(r, LocationRecord)] == [
         LocationRecord("L1", "Harbour", "America/New_York", "ACTIVE"),
         LocationRecord("L2", "Market Hall", "America/Chicago", "ACTIVE", announced=True),
     ]
@@ -188,28 +190,94 @@ def _provider() -> SquareProvider:
     return SquareProvider(credentials)
 
 
-@responses.activate
+def _shown(params: QueryDict, now: datetime = NOW) -> dict:
+    kept = {"locations": [{**loc, "currency": "USD"} for loc in LISTED]}
+    return _provider().show_lookup("locations", kept, params, account_id=MERCHANT, now=now)
+
+
 def test_the_picker_shows_a_location_sous_has_not_met_as_new_and_not_included():
-    _mock_locations()
     params = QueryDict(mutable=True)
     params.setlist("known", ["L1"])
 
-    data = _provider().lookup("locations", "EAAA-token", params, account_id=MERCHANT)
+    data = _shown(params)
 
     rows = {row["id"]: row for row in data["locations"]}
     assert (rows["L1"]["included"], rows["L1"]["new"]) == (True, False)
     assert (rows["L2"]["included"], rows["L2"]["new"]) == (False, True)
 
 
-@responses.activate
 def test_the_picker_shows_a_recorded_new_location_as_new_until_staff_save():
-    _mock_locations()
-    params = QueryDict("known=L1&known=L2&exclude=L2&new=L2")
-
-    data = _provider().lookup("locations", "EAAA-token", params, account_id=MERCHANT)
+    data = _shown(QueryDict("known=L1&known=L2&exclude=L2&new=L2"))
 
     rows = {row["id"]: row for row in data["locations"]}
     assert (rows["L2"]["included"], rows["L2"]["new"]) == (False, True)
+
+
+@responses.activate
+def test_the_kept_locations_are_what_square_lists_and_nothing_derived():
+    responses.get(
+        f"{BASE}/v2/locations",
+        json={"locations": [{**LISTED[0], "business_email": "owner@harbour.example"}]},
+        match=[responses.matchers.header_matcher({"Authorization": "Bearer EAAA-token"})],
+    )
+
+    kept = _provider().fetch_lookup("locations", "EAAA-token", settings=KNOWS_L1)
+
+    assert kept == {
+        "locations": [
+            {
+                "id": "L1",
+                "name": "Harbour",
+                "status": "ACTIVE",
+                "timezone": "America/New_York",
+                "currency": "",
+            }
+        ]
+    }
+    assert json.loads(json.dumps(kept)) == kept  # stored as JSON on the connection
+
+
+def test_sync_today_windows_are_drawn_for_the_moment_shown_not_when_the_list_was_kept():
+    params = QueryDict("known=L1&cutoff.L1=04:00")
+    # 18:00 UTC on 12 Mar is 14:00 in New York: the business day that began at 04:00 today.
+    today = _shown(params)["locations"][0]
+    # The same kept list two days later (23:00 UTC on 14 Mar: 19:00 in New York).
+    later = _shown(params, NOW + timedelta(days=2, hours=5))["locations"][0]
+
+    assert today["window"].startswith("Wed 12 Mar 04:00 →")
+    assert later["window"].startswith("Fri 14 Mar 04:00 →")
+    assert today["cutoff"] == later["cutoff"] == "04:00"
+
+
+def test_the_picker_signs_what_it_shows_for_the_connected_merchant_each_time():
+    form = QueryDict(mutable=True)
+    form["locations"] = _shown(QueryDict("known=L1"))["signed"]
+    form.setlist("include", ["L1", "L2"])
+
+    saved = clean_location_settings(form, KNOWS_L1, account_id=MERCHANT)
+
+    assert set(saved["locations"]) == {"L1", "L2"}
+    with pytest.raises(InvalidParams):
+        clean_location_settings(form, KNOWS_L1, account_id="MERCHANT-2")
+
+
+@responses.activate
+def test_every_job_that_lists_the_locations_hands_them_on_for_the_drawer():
+    _mock_locations()
+    request = SyncRequest(
+        params={},
+        checkpoint=LocationsAction.Checkpoint(),
+        cursor={},
+        settings={},
+        now=NOW,
+        account_id=MERCHANT,
+    )
+
+    (page,) = LocationsAction().pages(_client(), request)
+
+    (kept,) = [r for r in page.records if isinstance(r, LookupData)]
+    assert (kept.name, kept.account_id) == ("locations", MERCHANT)
+    assert [loc["id"] for loc in kept.data["locations"]] == ["L1", "L2"]
 
 
 def test_saving_the_picker_clears_new_for_the_listed_locations_only():
