@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.functional import SimpleLazyObject
+
 from .models import Notification
 
 SHOWN = 20
@@ -26,8 +28,11 @@ def for_member(user, organization) -> Bell:
 
 
 def context(request) -> dict:
-    """Template context processor: the bell, for a member signed in to an organisation."""
+    """Template context processor: the bell, for a member signed in to an organisation.
+
+    Read only by a template that shows it: the drawer and the other fragments never do, and
+    would otherwise pay its two queries on every render."""
     membership = getattr(request, "membership", None)
     if not membership:
         return {}
-    return {"bell": for_member(request.user, membership.organization)}
+    return {"bell": SimpleLazyObject(lambda: for_member(request.user, membership.organization))}
