@@ -283,7 +283,7 @@ def webhook_run(args, db_url: str) -> None:
             from django.db import connections
 
             connections.close_all()
-            # The workers and daphne read it from their environment; this process, which
+            # The workers and the web process read it from their environment; this process, which
             # never calls the sandbox through Sous, reads settings at call time anyway.
             os.environ["PROVIDER_SANDBOX_URL"] = settings.PROVIDER_SANDBOX_URL = sandbox.url
         else:

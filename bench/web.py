@@ -51,6 +51,12 @@ def process_env(env: dict, **extra: str) -> dict:
     return {**env, "PATH": path, **extra}
 
 
+def server_env(env: dict, port: int) -> dict:
+    """The web line's environment: the port, and the loopback for a gunicorn whose config file
+    binds elsewhere (its command-line settings in GUNICORN_CMD_ARGS outrank the file's)."""
+    return process_env(env, PORT=str(port), GUNICORN_CMD_ARGS=f"--bind {LOOPBACK}:{port}")
+
+
 def release(env: dict) -> None:
     """The static files collected as the Procfile's release line collects them, once per bench
     process. Only that part of the line: its `migrate` runs Django's system checks, which
@@ -109,7 +115,7 @@ def serve(port: int, env: dict):
             process = subprocess.Popen(
                 ["sh", "-c", command],
                 cwd=ROOT,
-                env=process_env(env, PORT=str(port), GUNICORN_CMD_ARGS=f"--bind {LOOPBACK}:{port}"),
+                env=server_env(env, port),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

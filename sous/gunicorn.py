@@ -7,6 +7,7 @@ Gunicorn's settings: https://gunicorn.org/reference/settings/
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -22,17 +23,36 @@ environ.Env.read_env(
     overwrite=False,
 )
 
-# Together, the web processes' connection pools stay within this many PostgreSQL connections,
-# leaving the rest of PostgreSQL's default 100 to the Celery workers, beat and operators.
-WEB_DATABASE_CONNECTIONS = 40
+# Together, this instance's web processes keep at most this many PostgreSQL connections
+# (WEB_DATABASE_CONNECTIONS), leaving the rest of PostgreSQL's default 100 to the Celery
+# workers, beat, operators and other web instances: size it per instance.
+WEB_DATABASE_CONNECTIONS = int(os.environ.get("WEB_DATABASE_CONNECTIONS") or 40)
 
 
 def cores() -> int:
-    """The cores this process may run on (a container's or taskset's share, not the host's)."""
+    """The cores this process may use: its CPU affinity (a taskset, a cpuset), further capped
+    by a cgroup CPU quota (Docker's --cpus, a Kubernetes limit), which affinity does not see."""
     try:
-        return len(os.sched_getaffinity(0))
+        available = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        available = os.cpu_count() or 1
+    quota = cgroup_quota()
+    return max(1, min(available, math.ceil(quota))) if quota else available
+
+
+def cgroup_quota(root: Path = Path("/sys/fs/cgroup")) -> float | None:
+    """CPUs the cgroup may use (quota / period), None when unlimited or not in a cgroup."""
+    try:  # cgroup v2: "max 100000" or "200000 100000"
+        quota, period = (root / "cpu.max").read_text().split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        pass
+    try:  # cgroup v1: -1 when unlimited
+        quota = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
+        period = int((root / "cpu" / "cpu.cfs_period_us").read_text())
+        return None if quota <= 0 else quota / period
+    except (OSError, ValueError):
+        return None
 
 
 class Worker(UvicornWorker):
@@ -58,7 +78,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY") or cores())
 # Each worker process has its own pool (settings.py); DATABASE_POOL_SIZE sets it outright.
 raw_env = [
     "DATABASE_POOL_SIZE="
-    + (os.environ.get("DATABASE_POOL_SIZE") or str(max(2, WEB_DATABASE_CONNECTIONS // workers)))
+    + (os.environ.get("DATABASE_POOL_SIZE") or str(max(1, WEB_DATABASE_CONNECTIONS // workers)))
 ]
 # Platforms send SIGKILL 30 s after SIGTERM: requests in flight finish before that.
 graceful_timeout = 25

@@ -323,9 +323,6 @@ if TRUSTED_PROXY_COUNT:
 # written itself, in REMOTE_ADDR, the address allauth counts when no proxy is declared.)
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 SESSION_COOKIE_SAMESITE = "Lax"
-# Sessions are read on every request: from Redis, written through to the database (which
-# keeps them when Redis restarts or evicts).
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # The Connect popup travels to the provider and back; "same-origin" would sever its
 # window.opener on the way, and the callback page could not tell the grid it is done.
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin-allow-popups"

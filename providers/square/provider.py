@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import msgspec
 
@@ -111,6 +112,15 @@ class SquareProvider(Provider):
         if name != "locations":
             raise KeyError(name)
         return lookup_data(self.client(access_token).locations())
+
+    def lookup_covers(self, name: str, data: Any, *, settings: dict) -> bool:
+        """Kept locations that no longer read as locations (kept by a release whose schema
+        differed) are fetched again rather than failing every drawer until a Refresh."""
+        try:
+            msgspec.convert(data.get("locations", []), list[schemas.Location])
+        except (msgspec.ValidationError, AttributeError):
+            return False
+        return True
 
     def show_lookup(
         self,

@@ -4,7 +4,11 @@ fragments are found. (The run itself is `make bench BENCH_ARGS=--web-only`, neve
 
 from __future__ import annotations
 
+import os
+import shlex
 import socket
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -99,10 +103,22 @@ def test_the_loopback_guard_refuses_a_server_reachable_from_elsewhere(address, e
 
 
 def test_the_web_line_is_read_from_the_procfile_and_kept_on_the_loopback():
-    line = web.procfile_line("web")
-
-    assert "0.0.0.0" not in web.on_loopback(line)
+    """The address may be in the line (rewritten) or in gunicorn's config file (outranked by
+    the environment the bench gives the line): either way gunicorn binds the loopback only."""
     assert web.on_loopback("daphne -b 0.0.0.0 -p $PORT app") == "daphne -b 127.0.0.1 -p $PORT app"
+    argv = shlex.split(web.on_loopback(web.procfile_line("web")))
+    assert argv[0] == "gunicorn"
+    # gunicorn's own reading of its settings, in a fresh interpreter as the line would run.
+    probe = (
+        "import sys; from gunicorn.app.wsgiapp import WSGIApplication; "
+        f"sys.argv = {argv!r}; print(WSGIApplication('%(prog)s').cfg.bind)"
+    )
+    env = web.server_env(dict(os.environ), 8123)
+    bound = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+    assert bound == "['127.0.0.1:8123']"
 
 
 def test_the_fragments_a_drawer_loads_as_it_opens_are_found():

@@ -34,23 +34,23 @@ from tests.integrations.square_sync import (
 
 pytestmark = pytest.mark.django_db
 
-# (url, queries): each counts the user and the membership (the session is read from the
-# cache); the grid, a whole page, also the bell's two. A fragment never reads the bell.
+# (url, queries): each counts the session, the user and the membership; the grid, a whole
+# page, also the bell's two. A fragment never reads the bell.
 BUDGETS = {
     # + connections with their schedules, open alerts, active jobs, the sales ledger's
     # last two weeks, the switcher's memberships.
-    "grid": ("/admin/integrations/", 10),
-    "square card": ("/integrations/square/card/", 7),
-    "google card": ("/integrations/google/card/", 6),
+    "grid": ("/admin/integrations/", 11),
+    "square card": ("/integrations/square/card/", 8),
+    "google card": ("/integrations/google/card/", 7),
     # + the kept figures, recent jobs, activity, the last webhook events (the connection's
     # and each action's); Google: its channel, the documents' figures and latest files.
-    "square drawer": ("/integrations/square/manage/", 13),
-    "google drawer": ("/integrations/google/manage/", 15),
+    "square drawer": ("/integrations/square/manage/", 14),
+    "google drawer": ("/integrations/google/manage/", 16),
     # + the connection, and the check's record of itself.
-    "square health": ("/integrations/square/health/?force=1", 4),
-    "google health": ("/integrations/google/health/?force=1", 4),
+    "square health": ("/integrations/square/health/?force=1", 5),
+    "google health": ("/integrations/google/health/?force=1", 5),
     # + the connection and every location's 13 weeks, in one query.
-    "ledger calendar": ("/integrations/square/ledger/", 4),
+    "ledger calendar": ("/integrations/square/ledger/", 5),
 }
 
 

@@ -5,10 +5,12 @@ a disconnect, and shown by the drawer and its disconnect dialog without counting
 from __future__ import annotations
 
 import importlib
+import io
 from datetime import UTC, date, datetime
 
 import pytest
 from django.apps import apps as django_apps
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -161,6 +163,24 @@ def test_the_upgrade_counts_what_earlier_releases_imported(org, other_org):
 
     assert figures(org) == {"categories": 1, "orders": 2}
     assert figures(other_org) == {"orders": 1}
+
+
+def test_recount_mends_figures_that_rows_written_around_the_importers_left_behind(org, other_org):
+    """An old release's worker importing while the new one migrates adds rows and no figure;
+    rows can also go without their figure (an organisation's data deleted by hand)."""
+    save_records(org, "square", [order("A"), order("B")])
+    save_records(other_org, "square", [order("Z")])
+    Order.objects.filter(organization=other_org).delete()  # gone, figure still 1
+    ImportedCount.objects.filter(organization=org).update(count=1)  # one order missed
+    out = io.StringIO()
+
+    call_command("integrations_recount", stdout=out)
+
+    assert figures(org) == {"orders": 2}
+    assert figures(other_org) == {}
+    assert out.getvalue().strip() == "Imported figures counted again: 2 changed."
+    call_command("integrations_recount", stdout=(again := io.StringIO()))
+    assert again.getvalue().strip() == "Imported figures counted again: 0 changed."
 
 
 def test_the_drawer_and_the_disconnect_dialog_show_the_kept_figures_after_a_reconnect(

@@ -87,6 +87,24 @@ def test_opening_the_drawer_twice_asks_square_for_the_locations_once(
     assert "Locations updated" in again and ">Refresh<" in again
 
 
+def test_locations_kept_in_a_shape_this_release_cannot_read_are_fetched_again(
+    owner_client, square_config, merchant, product_on_sandbox
+):
+    lookups.store(
+        square_config.organization_id,
+        "square",
+        "locations",
+        {"locations": [{"name": "kept by an older release, without an id"}]},
+        account_id=square_config.external_account_id,
+    )
+    before = _locations_calls(product_on_sandbox)
+
+    fragment = _open_drawer(owner_client)
+
+    assert _locations_calls(product_on_sandbox) == before + 1
+    assert _shown_locations(fragment) == {loc["id"] for loc in merchant["locations"]}
+
+
 def test_a_location_added_in_square_shows_after_sync_today_without_refresh(
     owner_client, square_config, merchant, product_on_sandbox
 ):

@@ -110,6 +110,31 @@ def test_without_web_concurrency_it_runs_a_worker_per_available_core(tmp_path):
     assert chosen[1] == ["DATABASE_POOL_SIZE=5"]
 
 
+def test_a_cgroup_cpu_quota_caps_the_worker_count_affinity_does_not_see(tmp_path):
+    from sous import gunicorn
+
+    assert gunicorn.cgroup_quota(tmp_path) is None  # not in a cgroup
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert gunicorn.cgroup_quota(tmp_path) is None  # unlimited
+    (tmp_path / "cpu.max").write_text("150000 100000\n")  # docker --cpus 1.5
+    assert gunicorn.cgroup_quota(tmp_path) == 1.5
+    (tmp_path / "cpu.max").unlink()
+    (tmp_path / "cpu").mkdir()
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("200000\n")  # cgroup v1, 2 CPUs
+    (tmp_path / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert gunicorn.cgroup_quota(tmp_path) == 2
+
+
+def test_many_workers_never_get_more_than_one_connection_each_by_default(tmp_path):
+    config = "import json, sous.gunicorn as c; print(json.dumps(c.raw_env))"
+
+    assert probe(config, env=environment(WEB_CONCURRENCY="30"), cwd=tmp_path) == [
+        "DATABASE_POOL_SIZE=1"
+    ]
+    per_instance = environment(WEB_CONCURRENCY="4", WEB_DATABASE_CONNECTIONS="12")
+    assert probe(config, env=per_instance, cwd=tmp_path) == ["DATABASE_POOL_SIZE=3"]
+
+
 def test_a_websocket_connects_and_receives_through_it(server, owner, org):
     cookie = session_cookie_for(owner).decode()
 
