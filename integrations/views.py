@@ -203,6 +203,8 @@ def ledger_calendar(request, key):
         "provider": provider,
         "action": action,
         "calendars": ledger.calendars(config, action),
+        # Reversed once: the calendar has a button for each of 13 weeks' days per location.
+        "day_url": reverse("integrations:ledger_day", args=[provider.key]),
         "legend": ledger.LEGEND,
         "weekdays": ledger.WEEKDAYS,
     }
