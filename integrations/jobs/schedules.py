@@ -82,12 +82,15 @@ def plan(schedule: Schedule, config: IntegrationConfig, *, after: datetime) -> N
 PLANNED = ["next_run_at", "next_params", "next_covers", "next_zone", "updated_at"]
 
 
+def prefetch() -> Prefetch:
+    """For a query of connections: each one's schedules with their last jobs, for `of`."""
+    return Prefetch("schedules", queryset=Schedule.objects.select_related("last_job"))
+
+
 def of(config: IntegrationConfig) -> list[Schedule]:
     """The connection's schedules with their last jobs, read once per config instance: the
     grid, the card and the drawer each ask, several times in one request."""
-    prefetch_related_objects(
-        [config], Prefetch("schedules", queryset=Schedule.objects.select_related("last_job"))
-    )
+    prefetch_related_objects([config], prefetch())
     return list(config.schedules.all())
 
 

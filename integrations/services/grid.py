@@ -5,11 +5,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
 from django.utils import timezone
 
 from integrations.jobs import schedules
-from integrations.models import IntegrationConfig, Schedule, SyncJob
+from integrations.models import IntegrationConfig, SyncJob
 from providers import registry
 from sous.notifications import alerts
 from sous.notifications.models import Alert
@@ -131,7 +130,7 @@ def cards(org) -> list[Card]:
     configs = {
         c.provider: c
         for c in IntegrationConfig.objects.filter(organization=org).prefetch_related(
-            Prefetch("schedules", queryset=Schedule.objects.select_related("last_job"))
+            schedules.prefetch()
         )
     }
     for config in configs.values():

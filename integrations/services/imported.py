@@ -53,16 +53,28 @@ def add(organization, source: str, label: str, n: int) -> None:
         _upsert(organization, source, label, n, add=True)
 
 
-def recount(organization, source: str, figures: dict[str, QuerySet]) -> None:
+def rows(label: str) -> QuerySet:
+    """Every organisation's rows that figure `label` counts."""
+    model_name, present_only = COUNTED[label]
+    found = apps.get_model(model_name).objects.order_by()
+    return found.filter(is_deleted=False) if present_only else found
+
+
+def labels_of(model) -> list[str]:
+    """The figures that count `model`'s rows."""
+    return [label for label, (name, _) in COUNTED.items() if name == model._meta.label]
+
+
+def recount(organization, source: str, labels) -> None:
     """Set each figure to what its rows count now (small tables: the catalog).
 
     The row is locked first and counted after: under READ COMMITTED the count then sees what
     a concurrent importer that held the lock committed, so the last one to count is exact.
     Labels are taken in one order, so two importers never wait on each other's locks.
     """
-    for label in sorted(figures, key=_position):
+    for label in sorted(set(labels), key=_position):
         _upsert(organization, source, label, 0, add=True)
-        n = figures[label].count()
+        n = rows(label).filter(organization=organization, source=source).count()
         ImportedCount.objects.filter(organization=organization, source=source, label=label).update(
             count=n, updated_at=timezone.now()
         )
@@ -87,10 +99,7 @@ def recount_all() -> int:
     previous release during an upgrade. Safe beside running imports (see `recount`). Returns
     how many figures changed."""
     changed = 0
-    for label, (model_name, present_only) in COUNTED.items():
-        rows = apps.get_model(model_name).objects.order_by()
-        if present_only:
-            rows = rows.filter(is_deleted=False)
+    for label in COUNTED:
         before = {
             (org_id, source): n
             for org_id, source, n in ImportedCount.objects.filter(label=label).values_list(
@@ -98,13 +107,12 @@ def recount_all() -> int:
             )
         }
         # Figures whose rows are all gone too (counted again, to zero).
-        pairs = set(rows.values_list("organization_id", "source").distinct()) | set(before)
+        pairs = set(rows(label).values_list("organization_id", "source").distinct()) | set(before)
         organizations = Organization.objects.in_bulk({org_id for org_id, _ in pairs})
         for org_id, source in sorted(pairs):
             organization = organizations[org_id]
-            mine = rows.filter(organization=organization, source=source)
             with transaction.atomic():
-                recount(organization, source, {label: mine})
+                recount(organization, source, [label])
             after = ImportedCount.objects.get(organization=organization, source=source, label=label)
             changed += after.count != before.get((org_id, source))
     return changed

@@ -148,30 +148,6 @@ def _send_changed(organization, source: str, changed: dict[str, list[int]]) -> N
     )
 
 
-# The catalog figures staff see: rows not deleted at the source (placeholders included).
-FIGURES = {
-    "menu items": catalog.Item,
-    "categories": catalog.Category,
-    "modifier lists": catalog.ModifierList,
-}
-
-
-def _recount(organization, source: str, labels) -> None:
-    """Exact figures, recounted: a menu is small (hundreds of rows per organisation), and a
-    count cannot drift the way deltas would through placeholders, deletions and restorations.
-    Called last in the page's transaction, and only when the page changed rows."""
-    imported.recount(
-        organization,
-        source,
-        {
-            label: FIGURES[label].objects.filter(
-                organization=organization, source=source, is_deleted=False
-            )
-            for label in labels
-        },
-    )
-
-
 def _counts(written: Written, received: Tally, *, deleted: int = 0) -> Counts:
     return Counts(
         created=len(written.created),
@@ -196,7 +172,7 @@ def import_categories(organization, source: str, records: list[CategoryRecord]) 
         written = upsert_imported(catalog.Category, organization, source, rows, now=now)
         _send_changed(organization, source, {"categories": written.changed})
         if written.changed:
-            _recount(organization, source, ["categories"])
+            imported.recount(organization, source, ["categories"])
     return _counts(written, Tally(categories=len(chosen)))
 
 
@@ -306,7 +282,7 @@ def import_modifier_lists(organization, source: str, records: list[ModifierListR
             {"modifier_lists": lists.changed, "modifiers": modifiers.changed + removed},
         )
         if lists.changed:
-            _recount(organization, source, ["modifier lists"])
+            imported.recount(organization, source, ["modifier lists"])
     counts = _counts(lists, Tally(modifier_lists=len(chosen)), deleted=len(removed))
     received = Tally(modifiers=sum(len(r.modifiers) for r in chosen.values()))
     counts.add(_counts(modifiers, received))
@@ -397,7 +373,7 @@ def import_items(organization, source: str, records: list[ItemRecord]) -> Counts
         )
         if written:
             # Items may bring placeholders of the categories and lists they name.
-            _recount(organization, source, FIGURES)
+            imported.recount(organization, source, ["menu items", "categories", "modifier lists"])
     counts = _counts(items, Tally(items=len(chosen)), deleted=len(removed))
     received = Tally(variations=sum(len(r.variations) for r in chosen.values()))
     counts.add(_counts(variations, received))
@@ -489,7 +465,7 @@ def import_deletions(organization, source: str, records: list[CatalogDeletionRec
             )
             counts.deleted += len(fresh)
             counts.totals.catalog_deleted += len(fresh)
-            figures += [f for f, m in FIGURES.items() if m is model]
+            figures += imported.labels_of(model)
             changed.setdefault(label, []).extend(fresh)
             if kind in CHILDREN:
                 child_kind, parent_field = CHILDREN[kind]
@@ -505,5 +481,5 @@ def import_deletions(organization, source: str, records: list[CatalogDeletionRec
                     changed.setdefault(child_label, []).extend(child_ids)
         _send_changed(organization, source, changed)
         if figures:
-            _recount(organization, source, figures)
+            imported.recount(organization, source, figures)
     return counts
